@@ -1,0 +1,1 @@
+"""/v2/artifacts: the HTTP API of glance-artifacts."""

@@ -1,0 +1,137 @@
+"""HTTP handlers of /v2/artifacts. Each reads top-down: find the type,
+parse the request, make one call into the catalog, shape the response.
+
+Every handler takes the API (its enabled types) and the request, plus
+the path variables of its route; errors of the domain become HTTP
+statuses in router.py, in one place.
+"""
+
+import urllib.parse
+
+import webob
+import webob.exc
+
+from glance.artifacts import catalog
+from glance.artifacts import exception
+from glance.artifacts import policy
+from glance.artifacts import schemas
+from glance.common import wsgi
+
+PATCH_MEDIA_TYPES = ('application/openstack-images-v2.1-json-patch',
+                     'application/json-patch+json')
+MAX_JSON_BODY = 1024 * 1024
+
+_json_in = wsgi.JSONRequestDeserializer()
+_json_out = wsgi.JSONResponseSerializer()
+
+
+def _json(body, status=200, **headers):
+    response = webob.Response(status=status, headers=headers)
+    _json_out.default(response, body)
+    return response
+
+
+def _type(api, type_name):
+    type_cls = api.types.get(type_name)
+    if type_cls is None:
+        raise exception.UnknownType(
+            "Unknown artifact type '%s'; the enabled types are: %s"
+            % (type_name[:64], ', '.join(sorted(api.types))))
+    return type_cls
+
+
+def _body(req):
+    """The parsed JSON body, which must be there and fit MAX_JSON_BODY."""
+    if req.content_length is not None and \
+            req.content_length > MAX_JSON_BODY:
+        raise webob.exc.HTTPRequestEntityTooLarge(
+            explanation='The request body may have at most %d bytes.'
+                        % MAX_JSON_BODY)
+    if req.is_body_seekable:
+        # Routes reads form-encoded POST bodies, looking for _method.
+        req.body_file_raw.seek(0)
+    data = req.body_file.read(MAX_JSON_BODY + 1)
+    if len(data) > MAX_JSON_BODY:
+        raise webob.exc.HTTPRequestEntityTooLarge(
+            explanation='The request body may have at most %d bytes.'
+                        % MAX_JSON_BODY)
+    if not data:
+        raise webob.exc.HTTPBadRequest(
+            explanation='The request needs a JSON body.')
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError:
+        raise webob.exc.HTTPBadRequest(
+            explanation='The request body is not UTF-8.')
+    return _json_in.from_json(text)
+
+
+def _page_link(req, base, **changes):
+    params = [(k, v) for k, v in req.GET.items() if k not in changes]
+    params += [(k, v) for k, v in changes.items() if v is not None]
+    query = urllib.parse.urlencode(params)
+    return base + ('?' + query if query else '')
+
+
+# -- types and schemas -------------------------------------------------------
+
+def list_types(api, req):
+    policy.authorize(req.context, 'artifacts:list_types', {})
+    return _json({'artifact_types': [
+        schemas.type_summary(api.types[name])
+        for name in sorted(api.types)]})
+
+
+def show_schema(api, req, type_name):
+    policy.authorize(req.context, 'artifacts:list_types', {})
+    return _json(schemas.artifact_schema(_type(api, type_name)))
+
+
+def show_list_schema(api, req, type_name):
+    policy.authorize(req.context, 'artifacts:list_types', {})
+    return _json(schemas.list_schema(_type(api, type_name)))
+
+
+# -- artifacts ---------------------------------------------------------------
+
+def create_artifact(api, req, type_name):
+    type_cls = _type(api, type_name)
+    body = _body(req)
+    artifact = catalog.create(req.context, type_cls, body)
+    return _json(artifact, status=201, Location=artifact['self'])
+
+
+def list_artifacts(api, req, type_name):
+    type_cls = None if type_name == 'all' else _type(api, type_name)
+    views, more = catalog.list_artifacts(req.context, type_cls, req.GET,
+                                         api.types)
+    base = '%s/%s' % (catalog.PREFIX, type_name)
+    body = {'artifacts': views,
+            'first': _page_link(req, base, marker=None),
+            'schema': '%s/schemas/%s/list' % (catalog.PREFIX, type_name)}
+    if more:
+        body['next'] = _page_link(req, base, marker=views[-1]['id'])
+    return _json(body)
+
+
+def show_artifact(api, req, type_name, artifact_id):
+    type_cls = _type(api, type_name)
+    return _json(catalog.get(req.context, type_cls, artifact_id))
+
+
+def update_artifact(api, req, type_name, artifact_id):
+    type_cls = _type(api, type_name)
+    if req.content_type not in PATCH_MEDIA_TYPES:
+        raise webob.exc.HTTPUnsupportedMediaType(
+            explanation="PATCH takes a JSON patch as %s, not '%s'."
+                        % (' or '.join(PATCH_MEDIA_TYPES),
+                           req.content_type[:64]),
+            headers=[('Accept-Patch', ', '.join(PATCH_MEDIA_TYPES))])
+    patch = _body(req)
+    return _json(catalog.update(req.context, type_cls, artifact_id, patch))
+
+
+def delete_artifact(api, req, type_name, artifact_id):
+    type_cls = _type(api, type_name)
+    catalog.delete(req.context, type_cls, artifact_id)
+    return webob.Response(status=204)

@@ -1,0 +1,95 @@
+"""The whole /v2/artifacts API in one table, and the paste app factory.
+
+Paths are relative to the mount point (``/v2/artifacts`` in
+glance-api-paste.ini). A path that matches with another method gets 405
+with an Allow header; domain errors become HTTP errors in one place,
+``Handler.__call__``.
+"""
+
+from oslo_log import log as logging
+import webob.dec
+import webob.exc
+
+from glance.api.v2.artifacts import handlers as h
+from glance.artifacts import exception
+from glance.artifacts import loader
+from glance.common import wsgi
+
+LOG = logging.getLogger(__name__)
+
+ROUTES = [
+    ('', {'GET': h.list_types}),
+    ('/', {'GET': h.list_types}),
+    ('/schemas/{type_name}', {'GET': h.show_schema}),
+    ('/schemas/{type_name}/list', {'GET': h.show_list_schema}),
+    ('/{type_name}', {'GET': h.list_artifacts,
+                      'POST': h.create_artifact}),
+    ('/{type_name}/{artifact_id}', {'GET': h.show_artifact,
+                                    'PATCH': h.update_artifact,
+                                    'DELETE': h.delete_artifact}),
+]
+
+ERRORS = [
+    (exception.ReadOnly, webob.exc.HTTPForbidden),
+    (exception.Forbidden, webob.exc.HTTPForbidden),
+    (exception.Invalid, webob.exc.HTTPBadRequest),
+    (exception.InvalidMarker, webob.exc.HTTPBadRequest),
+    (exception.NotFound, webob.exc.HTTPNotFound),
+    (exception.UnknownType, webob.exc.HTTPNotFound),
+    (exception.Duplicate, webob.exc.HTTPConflict),
+    (exception.Conflict, webob.exc.HTTPConflict),
+]
+
+
+class Handler(object):
+    """A WSGI app that calls one handler function of the table."""
+
+    def __init__(self, api, function):
+        self.api = api
+        self.function = function
+
+    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    def __call__(self, req):
+        args = dict(req.environ['wsgiorg.routing_args'][1])
+        args.pop('controller', None)
+        try:
+            return self.function(self.api, req, **args)
+        except tuple(e for e, _http in ERRORS) as e:
+            for error, http_error in ERRORS:
+                if isinstance(e, error):
+                    raise http_error(explanation=str(e))
+            raise
+
+
+class MethodNotAllowed(object):
+    def __init__(self, allowed):
+        self.allowed = allowed
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        raise webob.exc.HTTPMethodNotAllowed(
+            explanation='%s is not allowed here; use %s.'
+                        % (req.method, ', '.join(self.allowed)),
+            headers=[('Allow', ', '.join(self.allowed))])
+
+
+class API(wsgi.Router):
+    """The /v2/artifacts application: the enabled types and the routes."""
+
+    def __init__(self, types):
+        self.types = types
+        mapper = wsgi.APIMapper()
+        for path, methods in ROUTES:
+            for method, function in methods.items():
+                mapper.connect(path, controller=Handler(self, function),
+                               conditions={'method': [method]})
+            mapper.connect(path, controller=MethodNotAllowed(
+                sorted(methods)))
+        super(API, self).__init__(mapper)
+
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        """paste.app_factory: load the enabled types now, so that a broken
+        type stops glance-api at start-up rather than at a request."""
+        types = loader.load_types()
+        return cls(types)

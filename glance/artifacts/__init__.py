@@ -1,0 +1,1 @@
+"""glance-artifacts: the artifact domain (types, rules, services)."""

@@ -1,0 +1,33 @@
+"""Errors of the artifact domain. The HTTP layer maps each to a status.
+
+Every message is meant for the person who sent the request.
+"""
+
+from glance.db.artifacts import errors
+
+
+class ArtifactError(Exception):
+    pass
+
+
+class Invalid(ArtifactError):
+    """The request is malformed or a value is not acceptable (400)."""
+
+
+class Forbidden(ArtifactError):
+    """The caller may see the artifact but not do this (403)."""
+
+
+class ReadOnly(Forbidden):
+    """A field that clients cannot write (403)."""
+
+
+class UnknownType(ArtifactError):
+    """No enabled type has that name (404)."""
+
+
+# Errors raised by the data API, under the domain's names.
+NotFound = errors.NotFound          # 404
+Duplicate = errors.Duplicate        # 409
+Conflict = errors.Conflict          # 409
+InvalidMarker = errors.InvalidMarker  # 400

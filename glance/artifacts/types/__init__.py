@@ -1,0 +1,1 @@
+"""Artifact types: the declaration base and the built-in types."""

@@ -1,0 +1,21 @@
+"""Errors the data API raises; every implementation raises these."""
+
+
+class DataError(Exception):
+    """Base of data API errors; str() is a message for people."""
+
+
+class NotFound(DataError):
+    pass
+
+
+class Duplicate(DataError):
+    pass
+
+
+class Conflict(DataError):
+    pass
+
+
+class InvalidMarker(DataError):
+    pass

@@ -1,0 +1,124 @@
+"""Tables of glance-artifacts, in Glance's database.
+
+Every name starts with ``ga_`` so that nothing here meets Glance's own
+tables, nor the ``artifacts*`` tables that Glance created and dropped.
+Type fields are stored as rows of ``ga_properties``: one row per scalar
+value, per list item (``position``) or per dict entry (``key``), with the
+value in the typed column the field declaration names.
+"""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+MYSQL = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4',
+         'mysql_collate': 'utf8mb4_bin'}
+
+VERSION_TABLE = 'ga_alembic_version'
+NAME_MAX = 255
+VERSION_MAX = 128
+VERSION_KEY_MAX = 2 * VERSION_MAX + 16
+STR_VALUE_MAX = 512
+
+
+def _fk():
+    return sa.ForeignKey('ga_artifacts.id', ondelete='CASCADE')
+
+
+artifacts = sa.Table(
+    'ga_artifacts', metadata,
+    sa.Column('id', sa.String(36), primary_key=True),
+    sa.Column('type_name', sa.String(64), nullable=False),
+    sa.Column('type_version', sa.String(32), nullable=False),
+    sa.Column('name', sa.String(NAME_MAX), nullable=False),
+    sa.Column('version', sa.String(VERSION_MAX), nullable=False),
+    sa.Column('version_key', sa.String(VERSION_KEY_MAX), nullable=False),
+    sa.Column('description', sa.Text),
+    # '' when the creating context had no project (no-auth deployments),
+    # so that the uniqueness constraint holds for them too.
+    sa.Column('owner', sa.String(255), nullable=False),
+    sa.Column('visibility', sa.String(32), nullable=False),
+    sa.Column('status', sa.String(32), nullable=False),
+    sa.Column('protected', sa.Boolean, nullable=False),
+    sa.Column('created_at', sa.DateTime, nullable=False),
+    sa.Column('updated_at', sa.DateTime, nullable=False),
+    sa.Column('activated_at', sa.DateTime),
+    sa.UniqueConstraint('type_name', 'name', 'version', 'owner',
+                        name='ga_artifacts_identity_uc'),
+    sa.Index('ga_artifacts_name_version_idx',
+             'type_name', 'name', 'version_key'),
+    sa.Index('ga_artifacts_created_idx', 'type_name', 'created_at'),
+    sa.Index('ga_artifacts_updated_idx', 'type_name', 'updated_at'),
+    sa.Index('ga_artifacts_owner_idx', 'owner'),
+    sa.Index('ga_artifacts_visibility_idx', 'visibility'),
+    sa.Index('ga_artifacts_status_idx', 'status'),
+    **MYSQL)
+
+properties = sa.Table(
+    'ga_properties', metadata,
+    sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column('artifact_id', sa.String(36), _fk(), nullable=False),
+    sa.Column('name', sa.String(64), nullable=False),
+    sa.Column('position', sa.Integer),
+    sa.Column('key', sa.String(255)),
+    sa.Column('int_value', sa.BigInteger),
+    sa.Column('num_value', sa.Float),
+    sa.Column('str_value', sa.String(STR_VALUE_MAX)),
+    sa.Column('text_value', sa.Text),
+    sa.Column('bool_value', sa.Boolean),
+    sa.Index('ga_properties_artifact_idx', 'artifact_id', 'name'),
+    sa.Index('ga_properties_str_idx', 'name', 'str_value'),
+    sa.Index('ga_properties_int_idx', 'name', 'int_value'),
+    sa.Index('ga_properties_num_idx', 'name', 'num_value'),
+    **MYSQL)
+
+VALUE_COLUMNS = ('int_value', 'num_value', 'str_value', 'text_value',
+                 'bool_value')
+
+tags = sa.Table(
+    'ga_tags', metadata,
+    sa.Column('artifact_id', sa.String(36), _fk(), primary_key=True),
+    sa.Column('value', sa.String(255), primary_key=True),
+    sa.Index('ga_tags_value_idx', 'value'),
+    **MYSQL)
+
+artifact_metadata = sa.Table(
+    'ga_metadata', metadata,
+    sa.Column('artifact_id', sa.String(36), _fk(), primary_key=True),
+    sa.Column('key', sa.String(255), primary_key=True),
+    sa.Column('value', sa.String(255), nullable=False),
+    sa.Index('ga_metadata_key_value_idx', 'key', 'value'),
+    **MYSQL)
+
+members = sa.Table(
+    'ga_members', metadata,
+    sa.Column('artifact_id', sa.String(36), _fk(), primary_key=True),
+    sa.Column('member', sa.String(255), primary_key=True),
+    sa.Column('status', sa.String(20), nullable=False),
+    sa.Column('created_at', sa.DateTime, nullable=False),
+    sa.Column('updated_at', sa.DateTime, nullable=False),
+    sa.Index('ga_members_member_idx', 'member', 'status'),
+    **MYSQL)
+
+blobs = sa.Table(
+    'ga_blobs', metadata,
+    sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column('artifact_id', sa.String(36), _fk(), nullable=False),
+    sa.Column('field', sa.String(64), nullable=False),
+    # '' for a single blob, the entry name in a blob dict
+    sa.Column('key', sa.String(255), nullable=False),
+    sa.Column('status', sa.String(32), nullable=False),
+    sa.Column('size', sa.BigInteger),
+    sa.Column('checksum', sa.String(32)),
+    sa.Column('os_hash_algo', sa.String(64)),
+    sa.Column('os_hash_value', sa.String(128)),
+    sa.Column('content_type', sa.String(255)),
+    sa.Column('location', sa.Text),
+    sa.Column('backend', sa.String(255)),
+    sa.Column('created_at', sa.DateTime, nullable=False),
+    sa.Column('updated_at', sa.DateTime, nullable=False),
+    sa.UniqueConstraint('artifact_id', 'field', 'key',
+                        name='ga_blobs_entry_uc'),
+    **MYSQL)
+
+CHILD_TABLES = (properties, tags, artifact_metadata, members, blobs)

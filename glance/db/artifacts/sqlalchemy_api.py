@@ -1,0 +1,362 @@
+"""The artifacts data API, on SQLAlchemy, in Glance's database.
+
+Plain functions, as glance.db.sqlalchemy.api: every one takes the request
+context first and decides visibility from ``context.is_admin`` and
+``context.owner``. Values cross this boundary as plain dicts and lists
+(see interface.py), so that a registry client can carry them as JSON.
+The engine is Glance's own (glance.db.sqlalchemy.api.get_engine), which
+reads ``[database]`` as glance-api does.
+"""
+
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+from oslo_utils import timeutils
+import sqlalchemy as sa
+
+from glance.db.artifacts import errors
+from glance.db.artifacts import models
+
+A = models.artifacts
+P = models.properties
+
+_engine = None
+
+
+def get_engine():
+    global _engine
+    if _engine is None:
+        from glance.db.sqlalchemy import api as glance_db_api
+        _engine = glance_db_api.get_engine()
+    return _engine
+
+
+def set_engine(engine):
+    """Use ``engine`` instead of Glance's (the registry service does)."""
+    global _engine
+    _engine = engine
+
+
+_retry = oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True,
+                                   retry_interval=0.1,
+                                   inc_retry_interval=True)
+
+
+# -- visibility --------------------------------------------------------------
+
+def _owner(context):
+    return context.owner or ''
+
+
+def _shared_with(t, member, statuses=None):
+    m = models.members
+    cond = [m.c.artifact_id == t.c.id, m.c.member == member]
+    if statuses:
+        cond.append(m.c.status.in_(statuses))
+    return sa.and_(t.c.visibility == 'shared', sa.exists().where(*cond))
+
+
+def _visible(t, context):
+    """What a context may read directly (show)."""
+    if context.is_admin:
+        return sa.true()
+    conds = [t.c.visibility.in_(('public', 'community'))]
+    if context.owner:
+        conds += [t.c.owner == context.owner,
+                  _shared_with(t, context.owner)]
+    return sa.or_(*conds)
+
+
+def _listed(t, context, visibility_filtered):
+    """What a context lists by default, as images lists: its own, public,
+    and shared with it once accepted; community ones only when the list
+    asks for a visibility."""
+    if context.is_admin:
+        return sa.true()
+    conds = [t.c.visibility == 'public']
+    if visibility_filtered:
+        conds.append(t.c.visibility == 'community')
+    if context.owner:
+        conds += [t.c.owner == context.owner,
+                  _shared_with(t, context.owner, ('accepted',))]
+    return sa.or_(*conds)
+
+
+# -- reading -----------------------------------------------------------------
+
+def _record(row, children):
+    rec = dict(row._mapping)
+    rec.pop('version_key', None)
+    rec['owner'] = rec['owner'] or None
+    rec.update(children.get(rec['id'], _no_children()))
+    return rec
+
+
+def _no_children():
+    return {'tags': [], 'metadata': {}, 'properties': [], 'blobs': []}
+
+
+def _load_children(conn, ids):
+    children = {i: _no_children() for i in ids}
+    if not ids:
+        return children
+    t = models.tags
+    for r in conn.execute(sa.select(t).where(t.c.artifact_id.in_(ids))
+                          .order_by(t.c.value)):
+        children[r.artifact_id]['tags'].append(r.value)
+    m = models.artifact_metadata
+    for r in conn.execute(sa.select(m).where(m.c.artifact_id.in_(ids))):
+        children[r.artifact_id]['metadata'][r.key] = r.value
+    for r in conn.execute(sa.select(P).where(P.c.artifact_id.in_(ids))
+                          .order_by(P.c.name, P.c.position, P.c.key)):
+        row = dict(r._mapping)
+        del row['id']
+        children[row.pop('artifact_id')]['properties'].append(row)
+    b = models.blobs
+    for r in conn.execute(sa.select(b).where(b.c.artifact_id.in_(ids))
+                          .order_by(b.c.field, b.c.key)):
+        row = dict(r._mapping)
+        del row['id']
+        children[row.pop('artifact_id')]['blobs'].append(row)
+    return children
+
+
+def _get(conn, context, artifact_id, type_name):
+    query = sa.select(A).where(A.c.id == artifact_id, _visible(A, context))
+    if type_name is not None:
+        query = query.where(A.c.type_name == type_name)
+    row = conn.execute(query).first()
+    if row is None:
+        raise errors.NotFound('no artifact with id %s' % artifact_id)
+    return _record(row, _load_children(conn, [artifact_id]))
+
+
+def artifact_get(context, artifact_id, type_name=None):
+    """The artifact ``artifact_id`` (of ``type_name`` when given), if the
+    context can see it; else NotFound."""
+    with get_engine().connect() as conn:
+        return _get(conn, context, artifact_id, type_name)
+
+
+# -- writing -----------------------------------------------------------------
+
+def _property_row(artifact_id, name, row):
+    # One executemany needs the same keys in every row.
+    full = dict.fromkeys(models.VALUE_COLUMNS + ('position', 'key'))
+    full.update(row, artifact_id=artifact_id, name=name)
+    return full
+
+
+def _write_children(conn, artifact_id, values):
+    props = values.get('properties') or {}
+    for name, rows in props.items():
+        conn.execute(P.delete().where(P.c.artifact_id == artifact_id,
+                                      P.c.name == name))
+        if rows:
+            conn.execute(P.insert(), [_property_row(artifact_id, name, row)
+                                      for row in rows])
+    if values.get('tags') is not None:
+        t = models.tags
+        conn.execute(t.delete().where(t.c.artifact_id == artifact_id))
+        if values['tags']:
+            conn.execute(t.insert(), [{'artifact_id': artifact_id,
+                                       'value': v}
+                                      for v in sorted(set(values['tags']))])
+    if values.get('metadata') is not None:
+        m = models.artifact_metadata
+        conn.execute(m.delete().where(m.c.artifact_id == artifact_id))
+        if values['metadata']:
+            conn.execute(m.insert(), [{'artifact_id': artifact_id,
+                                       'key': k, 'value': v}
+                                      for k, v in values['metadata'].items()])
+
+
+def _columns(values):
+    return {k: v for k, v in values.items()
+            if k in A.c and k != 'id'}
+
+
+def _duplicate(values):
+    return errors.Duplicate(
+        "an artifact of type %s named '%s' with version %s already exists "
+        "in this project" % (values.get('type_name'), values.get('name'),
+                             values.get('version')))
+
+
+@_retry
+def artifact_create(context, values):
+    """Insert an artifact; ``values`` holds its columns (with ``id``,
+    ``version_key``), ``properties`` {field: [rows]}, ``tags`` and
+    ``metadata``. Duplicate when (type, name, version, owner) exists."""
+    now = timeutils.utcnow()
+    cols = _columns(values)
+    cols.update(id=values['id'], owner=values.get('owner') or '',
+                created_at=now, updated_at=now)
+    try:
+        with get_engine().begin() as conn:
+            conn.execute(A.insert().values(**cols))
+            _write_children(conn, values['id'], values)
+            return _get(conn, context, values['id'], None)
+    except db_exc.DBDuplicateEntry:
+        raise _duplicate(cols)
+
+
+@_retry
+def artifact_update(context, artifact_id, type_name, values):
+    """Change the given columns and replace the given properties, tags and
+    metadata of a visible artifact in one transaction."""
+    cols = _columns(values)
+    cols['updated_at'] = timeutils.utcnow()
+    try:
+        with get_engine().begin() as conn:
+            current = _get(conn, context, artifact_id, type_name)
+            conn.execute(A.update().where(A.c.id == artifact_id)
+                         .values(**cols))
+            _write_children(conn, artifact_id, values)
+            return _get(conn, context, artifact_id, type_name)
+    except db_exc.DBDuplicateEntry:
+        merged = dict(current, **cols)
+        raise _duplicate(merged)
+
+
+@_retry
+def artifact_delete(context, artifact_id, type_name):
+    """Remove a visible artifact and everything it owns; returns it as it
+    was."""
+    with get_engine().begin() as conn:
+        current = _get(conn, context, artifact_id, type_name)
+        for table in models.CHILD_TABLES:
+            conn.execute(table.delete()
+                         .where(table.c.artifact_id == artifact_id))
+        conn.execute(A.delete().where(A.c.id == artifact_id))
+        return current
+
+
+# -- lists -------------------------------------------------------------------
+
+_COMPARE = {
+    'eq': lambda c, v: c == v[0],
+    'neq': lambda c, v: c != v[0],
+    'lt': lambda c, v: c < v[0],
+    'lte': lambda c, v: c <= v[0],
+    'gt': lambda c, v: c > v[0],
+    'gte': lambda c, v: c >= v[0],
+    'in': lambda c, v: c.in_(v),
+}
+
+
+def _typed(column, values):
+    if isinstance(column.type, sa.DateTime):
+        return [timeutils.normalize_time(timeutils.parse_isotime(v))
+                if isinstance(v, str) else v for v in values]
+    return values
+
+
+def _filter(t, spec):
+    where, op, values = spec['where'], spec['op'], spec['values']
+    if where == 'column':
+        column = t.c[spec['column']]
+        return _COMPARE[op](column, _typed(column, values))
+
+    def exists(compare):
+        if where == 'tag':
+            tg = models.tags
+            return sa.exists().where(tg.c.artifact_id == t.c.id,
+                                     compare(tg.c.value, values))
+        if where == 'metadata':
+            m = models.artifact_metadata
+            return sa.exists().where(m.c.artifact_id == t.c.id,
+                                     m.c.key == spec['key'],
+                                     compare(m.c.value, values))
+        cond = [P.c.artifact_id == t.c.id, P.c.name == spec['field'],
+                compare(P.c[spec['column']], values)]
+        if spec.get('key') is not None:
+            cond.append(P.c.key == spec['key'])
+        return sa.exists().where(*cond)
+
+    # For values held in rows (tags, metadata, type fields, list items),
+    # neq means that no value equals; the other ops, that one matches.
+    if op == 'neq':
+        return ~exists(_COMPARE['eq'])
+    return exists(_COMPARE[op])
+
+
+def _conditions(t, context, type_name, filters):
+    visibility_filtered = any(f['where'] == 'column' and
+                              f['column'] == 'visibility' for f in filters)
+    conds = [_listed(t, context, visibility_filtered)]
+    if type_name is not None:
+        conds.append(t.c.type_name == type_name)
+    conds += [_filter(t, f) for f in filters]
+    return conds
+
+
+def _sort_expression(t, sort):
+    if sort['where'] == 'column':
+        return t.c[sort['column']]
+    return (sa.select(P.c[sort['column']])
+            .where(P.c.artifact_id == t.c.id, P.c.name == sort['field'],
+                   P.c.position.is_(None), P.c.key.is_(None))
+            .limit(1).scalar_subquery())
+
+
+def _after(keys, marker_values):
+    """Rows that come after the marker in the order of ``keys``
+    [(expression, direction)], where nulls come last in either
+    direction."""
+    clauses = []
+    for i, ((expr, direction), value) in enumerate(zip(keys,
+                                                       marker_values)):
+        equal_before = [expr_j.is_(None) if v is None else expr_j == v
+                        for (expr_j, _d), v in zip(keys[:i],
+                                                   marker_values[:i])]
+        if value is None:
+            continue     # nothing sorts after a null but other nulls
+        later = expr > value if direction == 'asc' else expr < value
+        clauses.append(sa.and_(*equal_before,
+                               sa.or_(later, expr.is_(None))))
+    return sa.or_(*clauses) if clauses else sa.false()
+
+
+def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
+                  marker=None, latest=False):
+    """Visible artifacts of ``type_name`` (all types when None).
+
+    filters: [{'where': 'column'|'property'|'tag'|'metadata', 'op': ...,
+               'values': [...], 'column'/'field'/'key': ...}]
+    sorts: [{'where': 'column'|'property', 'column': ..., 'field': ...,
+             'dir': 'asc'|'desc'}]; ``id`` is always the last key.
+    latest: only the highest version of each name among the matches.
+    """
+    filters = list(filters)
+    conds = _conditions(A, context, type_name, filters)
+    if latest:
+        b = A.alias('b')
+        highest = (sa.select(sa.func.max(b.c.version_key))
+                   .where(b.c.type_name == A.c.type_name,
+                          b.c.name == A.c.name,
+                          *_conditions(b, context, type_name, filters))
+                   .scalar_subquery())
+        conds.append(A.c.version_key == highest)
+    keys = [(_sort_expression(A, s), s['dir']) for s in sorts]
+    if not any(s['where'] == 'column' and s['column'] == 'id'
+               for s in sorts):
+        keys.append((A.c.id, sorts[-1]['dir'] if sorts else 'desc'))
+    with get_engine().connect() as conn:
+        if marker is not None:
+            marker_row = conn.execute(
+                sa.select(*[e.label('k%d' % i)
+                            for i, (e, _d) in enumerate(keys)])
+                .where(A.c.id == marker, *conds)).first()
+            if marker_row is None:
+                raise errors.InvalidMarker(
+                    'marker %s is not an artifact of this list' % marker)
+            conds.append(_after(keys, list(marker_row)))
+        order = []
+        for expr, direction in keys:
+            if not isinstance(expr, sa.Column) or expr.nullable:
+                order.append(sa.case((expr.is_(None), 1), else_=0))
+            order.append(expr.asc() if direction == 'asc' else expr.desc())
+        rows = conn.execute(sa.select(A).where(*conds).order_by(*order)
+                            .limit(limit)).fetchall()
+        children = _load_children(conn, [r.id for r in rows])
+        return [_record(r, children) for r in rows]

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Development helper: the README's quick start.
+
+    python3 tools/dev.py serve   # glance-api with artifacts on 127.0.0.1:9292
+    python3 tools/dev.py test    # the whole test suite
+
+Both create .venv (once) with Glance and glance-artifacts installed from
+this checkout. ``serve`` writes a development configuration into .dev/
+(SQLite file, filesystem store, no auth), migrates Glance's and our tables,
+and runs ``glance.wsgi.api:application`` under gunicorn. Give --no-venv to
+use the running interpreter's environment (tox does).
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import venv
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(ROOT, '.venv')
+DEV = os.path.join(ROOT, '.dev')
+
+CONFIG = """\
+[DEFAULT]
+debug = {debug}
+enabled_backends = fs:file
+log_file = {dev}/glance-api.log
+
+[paste_deploy]
+flavor = {flavor}
+
+[database]
+connection = sqlite:///{dev}/glance.sqlite
+
+[glance_store]
+default_backend = fs
+
+[fs]
+filesystem_store_datadir = {dev}/store
+
+[os_glance_staging_store]
+filesystem_store_datadir = {dev}/staging
+
+[os_glance_tasks_store]
+filesystem_store_datadir = {dev}/tasks
+
+[oslo_policy]
+# No auth: Glance's images API then passes its policy through the
+# pre-secure-RBAC rules, as its own no-auth development setup does.
+enforce_new_defaults = False
+enforce_scope = False
+
+[artifacts]
+enabled_types = {types}
+"""
+
+DEFAULT_TYPES = ('heat_templates,heat_environments,murano_packages,'
+                 'tosca_templates')
+
+
+def _bin(name, use_venv):
+    if use_venv:
+        return os.path.join(VENV, 'bin', name)
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+def ensure_venv():
+    """Create .venv and install this checkout with its test extras; pip
+    only downloads what changed since the last run."""
+    python = os.path.join(VENV, 'bin', 'python')
+    if not os.path.exists(python):
+        print('Creating %s' % VENV, flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = os.path.join(VENV, '.installed')
+    setup = os.path.join(ROOT, 'setup.cfg')
+    if (not os.path.exists(stamp) or
+            os.path.getmtime(stamp) < os.path.getmtime(setup)):
+        print('Installing Glance and glance-artifacts into .venv '
+              '(about a minute the first time)', flush=True)
+        subprocess.check_call([python, '-m', 'pip', 'install', '-q',
+                               '--upgrade', 'pip'])
+        subprocess.check_call([python, '-m', 'pip', 'install', '-q',
+                               '-e', ROOT + '[test]'])
+        with open(stamp, 'w') as f:
+            f.write('ok\n')
+
+
+def write_config(confdir, datadir, flavor='', types=DEFAULT_TYPES,
+                 debug=False):
+    """A glance-api.conf and paste file for a development glance-api."""
+    os.makedirs(confdir, exist_ok=True)
+    for sub in ('store', 'staging', 'tasks'):
+        os.makedirs(os.path.join(datadir, sub), exist_ok=True)
+    with open(os.path.join(confdir, 'glance-api.conf'), 'w') as f:
+        f.write(CONFIG.format(dev=datadir, flavor=flavor, types=types,
+                              debug=debug))
+    shutil.copy(os.path.join(ROOT, 'etc', 'glance-api-paste.ini'),
+                os.path.join(confdir, 'glance-api-paste.ini'))
+    return os.path.join(confdir, 'glance-api.conf')
+
+
+def migrate(conf, use_venv):
+    for tool in ('glance-manage', 'glance-artifacts-manage'):
+        subprocess.check_call([_bin(tool, use_venv), '--config-file', conf,
+                               'db', 'sync'],
+                              stdout=subprocess.DEVNULL)
+
+
+def serve(args):
+    conf = write_config(os.path.join(DEV, 'etc'), DEV, types=args.types)
+    migrate(conf, not args.no_venv)
+    env = dict(os.environ, OS_GLANCE_CONFIG_DIR=os.path.join(DEV, 'etc'))
+    print('glance-api with /v2/artifacts on http://%s (config in %s/etc, '
+          'log in %s/glance-api.log)' % (args.bind, DEV, DEV), flush=True)
+    gunicorn = _bin('gunicorn', not args.no_venv)
+    os.execve(gunicorn, [gunicorn, '--bind', args.bind, '--workers', '2',
+                         '--threads', '4', '--timeout', '600',
+                         'glance.wsgi.api:application'], env)
+
+
+def test(args):
+    env = dict(os.environ)
+    stestr = _bin('stestr', not args.no_venv)
+    cmd = [stestr, 'run'] + args.rest
+    os.chdir(ROOT)
+    sys.exit(subprocess.call(cmd, env=env))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--no-venv', action='store_true',
+                        help='use this interpreter instead of .venv')
+    sub = parser.add_subparsers(dest='command', required=True)
+    s = sub.add_parser('serve', help='run glance-api with artifacts')
+    s.add_argument('--bind', default='127.0.0.1:9292')
+    s.add_argument('--types', default=DEFAULT_TYPES,
+                   help='[artifacts] enabled_types')
+    t = sub.add_parser('test', help='run the test suite with stestr')
+    t.add_argument('rest', nargs=argparse.REMAINDER,
+                   help='arguments for stestr run (a test filter)')
+    args = parser.parse_args()
+    if not args.no_venv:
+        ensure_venv()
+    {'serve': serve, 'test': test}[args.command](args)
+
+
+if __name__ == '__main__':
+    main()

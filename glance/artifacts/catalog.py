@@ -19,6 +19,7 @@ from glance.artifacts import fields as f
 from glance.artifacts import policy
 from glance.artifacts import semver
 from glance.artifacts.types import base
+from glance.common import exception as glance_exception
 from glance.common import timeutils as glance_timeutils
 from glance.common import utils as glance_utils
 from glance.db import artifacts as artifacts_db
@@ -357,8 +358,11 @@ def _sorts(fields, params):
 
 
 def _operands(field, op, text, name):
-    texts = (glance_utils.split_filter_value_for_quotes(text)
-             if op == 'in' else [text])
+    try:
+        texts = (glance_utils.split_filter_value_for_quotes(text)
+                 if op == 'in' else [text])
+    except glance_exception.InvalidParameterValue as e:
+        raise exception.Invalid(str(e))
     try:
         return [field.parse_filter(t) for t in texts]
     except (f.InvalidValue, ValueError) as e:

@@ -122,8 +122,9 @@ def show_artifact(api, req, type_name, artifact_id):
 def update_artifact(api, req, type_name, artifact_id):
     type_cls = _type(api, type_name)
     if req.content_type not in PATCH_MEDIA_TYPES:
+        # This error's body template shows the detail, not the explanation.
         raise webob.exc.HTTPUnsupportedMediaType(
-            explanation="PATCH takes a JSON patch as %s, not '%s'."
+            detail="PATCH takes a JSON patch as %s, not '%s'."
                         % (' or '.join(PATCH_MEDIA_TYPES),
                            req.content_type[:64]),
             headers=[('Accept-Patch', ', '.join(PATCH_MEDIA_TYPES))])

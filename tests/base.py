@@ -1,0 +1,74 @@
+"""Shared test fixtures: a configured Glance with artifacts, in-process
+(through the real paste pipeline of etc/glance-api-paste.ini) or as a real
+WSGI server process."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+
+from tools import dev
+
+ROOT = dev.ROOT
+ALL_TYPES = dev.DEFAULT_TYPES + ',sample_artifacts'
+BIN = os.path.dirname(sys.executable)
+
+# A flavor of the stock pipeline for tests: Glance's context middleware
+# without authtoken, so that tests send the identity headers that
+# keystonemiddleware would set after validating a token.
+TEST_AUTH_PIPELINE = ('testauth = cors http_proxy_to_wsgi versionnegotiation '
+                      'osprofiler context rootapp\n')
+
+
+def write_env(root, flavor='', types=ALL_TYPES, extra=''):
+    """Config and data directories for one glance-api under ``root``;
+    returns the config directory."""
+    confdir = os.path.join(root, 'etc')
+    conf = dev.write_config(confdir, root, flavor=flavor, types=types)
+    if extra:
+        with open(conf, 'a') as f:
+            f.write(extra)
+    paste = os.path.join(confdir, 'glance-api-paste.ini')
+    with open(paste) as f:
+        text = f.read()
+    marker = '[composite:rootapp]'
+    text = text.replace('\n\n' + marker,
+                        '\n' + TEST_AUTH_PIPELINE + '\n' + marker, 1)
+    text += ('\n[composite:glance-api-testauth]\n'
+             'paste.composite_factory = glance.api:root_app_factory\n'
+             '/: api\n')
+    with open(paste, 'w') as f:
+        f.write(text)
+    return confdir
+
+
+def sync_databases(confdir, glance_tables=True):
+    conf = os.path.join(confdir, 'glance-api.conf')
+    tools = ['glance-artifacts-manage']
+    if glance_tables:
+        tools.insert(0, 'glance-manage')
+    for tool in tools:
+        subprocess.run([os.path.join(BIN, tool), '--config-file', conf,
+                        'db', 'sync'], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def identity(project=None, roles=('reader', 'member'), user=None):
+    """The headers keystonemiddleware sets for a validated token."""
+    project = project or uuid.uuid4().hex
+    return {'X-Identity-Status': 'Confirmed',
+            'X-Project-Id': project,
+            'X-User-Id': user or uuid.uuid4().hex,
+            'X-Roles': ','.join(roles)}
+
+
+def make_tempdir(prefix):
+    path = tempfile.mkdtemp(prefix=prefix)
+    return path, lambda: shutil.rmtree(path, ignore_errors=True)
+
+
+def dumps(body):
+    return json.dumps(body).encode('utf-8')

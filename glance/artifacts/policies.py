@@ -1,0 +1,81 @@
+"""Policy rules of glance-artifacts, with their defaults in code.
+
+The rules follow Glance's secure-RBAC defaults (reader, member and admin
+personas, scoped to projects). policy.py registers them on an enforcer of
+Glance's own class, so they are read from, and overridden in, Glance's
+policy file; ``oslopolicy-sample-generator --namespace glance.artifacts``
+prints them. This module imports nothing of Glance, so that the oslo tools
+can load it.
+"""
+
+from oslo_policy import policy as oslo_policy
+
+ADMIN = 'rule:context_is_admin'
+PROJECT_MEMBER = 'role:member and project_id:%(project_id)s'
+MEMBER = 'role:member'
+READER = 'role:reader'
+
+BASE = '/v2/artifacts'
+
+rules = [
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:list_types', check_str='',
+        scope_types=['project'],
+        description='List the enabled artifact types and read their '
+                    'schemas.',
+        operations=[{'path': BASE, 'method': 'GET'},
+                    {'path': BASE + '/schemas/{type}', 'method': 'GET'},
+                    {'path': BASE + '/schemas/{type}/list',
+                     'method': 'GET'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:create_artifact',
+        check_str='%s or (%s and project_id:%%(owner)s)'
+                  % (ADMIN, MEMBER),
+        scope_types=['project'],
+        description='Create an artifact owned by the caller\'s project.',
+        operations=[{'path': BASE + '/{type}', 'method': 'POST'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:get_artifact',
+        check_str='%s or %s' % (ADMIN, READER),
+        scope_types=['project'],
+        description='Show an artifact the caller can see (visibility is '
+                    'decided as for images).',
+        operations=[{'path': BASE + '/{type}/{id}', 'method': 'GET'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:list_artifacts',
+        check_str='%s or %s' % (ADMIN, READER),
+        scope_types=['project'],
+        description='List the artifacts the caller can see.',
+        operations=[{'path': BASE + '/{type}', 'method': 'GET'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:modify_artifact',
+        check_str='%s or (%s)' % (ADMIN, PROJECT_MEMBER),
+        scope_types=['project'],
+        description='Change an artifact of the caller\'s project.',
+        operations=[{'path': BASE + '/{type}/{id}', 'method': 'PATCH'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:delete_artifact',
+        check_str='%s or (%s)' % (ADMIN, PROJECT_MEMBER),
+        scope_types=['project'],
+        description='Delete an artifact of the caller\'s project.',
+        operations=[{'path': BASE + '/{type}/{id}', 'method': 'DELETE'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:publicize_artifact', check_str=ADMIN,
+        scope_types=['project'],
+        description='Make an artifact public (visible to every project).',
+        operations=[{'path': BASE + '/{type}', 'method': 'POST'},
+                    {'path': BASE + '/{type}/{id}', 'method': 'PATCH'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:communitize_artifact',
+        check_str='%s or (%s)' % (ADMIN, PROJECT_MEMBER),
+        scope_types=['project'],
+        description='Make an artifact community (visible to every project '
+                    'that asks for community artifacts).',
+        operations=[{'path': BASE + '/{type}', 'method': 'POST'},
+                    {'path': BASE + '/{type}/{id}', 'method': 'PATCH'}]),
+]
+
+
+def list_rules():
+    """Rules for oslo.policy tools (entry point oslo.policy.policies)."""
+    return rules

@@ -1,0 +1,143 @@
+"""glance-artifacts-manage and our Alembic migrations, on SQLite files."""
+
+import datetime
+import os
+import subprocess
+
+from alembic import autogenerate
+from alembic import migration as alembic_migration
+import sqlalchemy as sa
+import testtools
+
+from glance.artifacts import semver
+from glance.db.artifacts import migration
+from glance.db.artifacts import models
+from tests import base
+
+
+class TestManage(testtools.TestCase):
+
+    def setUp(self):
+        super(TestManage, self).setUp()
+        self.root, cleanup = base.make_tempdir('ga-migrations-')
+        self.addCleanup(cleanup)
+        self.conf = os.path.join(self.root, 'glance-api.conf')
+        self.url = 'sqlite:///%s/db.sqlite' % self.root
+        with open(self.conf, 'w') as f:
+            f.write('[database]\nconnection = %s\n' % self.url)
+
+    def manage(self, *args, tool='glance-artifacts-manage'):
+        return subprocess.run(
+            [os.path.join(base.BIN, tool), '--config-file', self.conf] +
+            list(args), capture_output=True, text=True)
+
+    def tables(self):
+        return set(sa.inspect(sa.create_engine(self.url)).get_table_names())
+
+    def test_version_before_sync_says_no_tables(self):
+        result = self.manage('db', 'version')
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn('None (the glance-artifacts tables are not created',
+                      result.stdout)
+
+    def test_sync_creates_our_tables_and_is_idempotent(self):
+        for _ in range(2):
+            result = self.manage('db', 'sync')
+            self.assertEqual(0, result.returncode, result.stderr)
+            self.assertIn('at revision %s' % migration.head(),
+                          result.stdout)
+        self.assertEqual({'ga_artifacts', 'ga_properties', 'ga_tags',
+                          'ga_metadata', 'ga_members', 'ga_blobs',
+                          'ga_alembic_version'}, self.tables())
+        self.assertEqual(migration.head() + '\n',
+                         self.manage('db', 'version').stdout)
+
+    def test_sync_leaves_glances_tables_and_version_alone(self):
+        result = self.manage('db', 'sync', tool='glance-manage')
+        self.assertEqual(0, result.returncode, result.stderr)
+        engine = sa.create_engine(self.url)
+        glance_tables = self.tables()
+
+        def glance_state():
+            with engine.connect() as conn:
+                return (conn.execute(sa.text(
+                    'select version_num from alembic_version')).fetchall(),
+                    {t: [c['name'] for c in
+                         sa.inspect(conn).get_columns(t)]
+                     for t in glance_tables})
+        before = glance_state()
+        self.assertEqual(0, self.manage('db', 'sync').returncode)
+        self.assertEqual(before, glance_state())
+        ours = self.tables() - glance_tables
+        self.assertTrue(all(t.startswith('ga_') for t in ours), ours)
+        self.assertFalse([t for t in self.tables()
+                          if t.startswith('artifact')])
+
+    def test_sync_without_database_option_fails_with_a_message(self):
+        with open(self.conf, 'w') as f:
+            f.write('[DEFAULT]\n')
+        result = self.manage('db', 'sync')
+        self.assertEqual(1, result.returncode)
+        self.assertIn('No [database] connection is configured',
+                      result.stderr)
+
+
+class TestSchema(testtools.TestCase):
+
+    def setUp(self):
+        super(TestSchema, self).setUp()
+        root, cleanup = base.make_tempdir('ga-schema-')
+        self.addCleanup(cleanup)
+        self.engine = sa.create_engine('sqlite:///%s/db.sqlite' % root)
+        migration.upgrade(self.engine)
+
+    def test_models_match_the_migrated_schema(self):
+        with self.engine.connect() as conn:
+            ctx = alembic_migration.MigrationContext.configure(conn)
+            diff = autogenerate.compare_metadata(ctx, models.metadata)
+        self.assertEqual([], [d for d in diff
+                              if not (isinstance(d, tuple) and
+                                      d[0] == 'remove_table' and
+                                      d[1].name == 'ga_alembic_version')])
+
+    def row(self, name, version, owner='p'):
+        now = datetime.datetime.utcnow()
+        return dict(id=os.urandom(16).hex()[:36], type_name='t',
+                    type_version='1.0', name=name, version=version,
+                    version_key=semver.sort_key(version), owner=owner,
+                    visibility='private', status='drafted',
+                    protected=False, created_at=now, updated_at=now)
+
+    def test_identity_is_unique_in_the_database(self):
+        with self.engine.begin() as conn:
+            conn.execute(models.artifacts.insert(), self.row('n', '1.0.0'))
+        with self.engine.begin() as conn:
+            conn.execute(models.artifacts.insert(),
+                         self.row('n', '1.0.0', owner='q'))
+        with testtools.ExpectedException(sa.exc.IntegrityError):
+            with self.engine.begin() as conn:
+                conn.execute(models.artifacts.insert(),
+                             self.row('n', '1.0.0'))
+
+    def test_sql_order_of_version_key_is_semver_precedence(self):
+        versions = ['1.10.0', '1.0.0', '1.0.0-rc.1', '1.2.0', '1.0.0-rc.10',
+                    '1.0.0-rc.2', '0.0.1']
+        with self.engine.begin() as conn:
+            conn.execute(models.artifacts.insert(),
+                         [self.row('n', v) for v in versions])
+            got = [r.version for r in conn.execute(
+                sa.select(models.artifacts.c.version)
+                .order_by(models.artifacts.c.version_key))]
+        self.assertEqual(['0.0.1', '1.0.0-rc.1', '1.0.0-rc.2',
+                          '1.0.0-rc.10', '1.0.0', '1.2.0', '1.10.0'], got)
+
+    def test_lists_have_indexes_for_their_filters(self):
+        indexes = {tuple(i['column_names'])
+                   for t in ('ga_artifacts', 'ga_properties', 'ga_tags',
+                             'ga_metadata')
+                   for i in sa.inspect(self.engine).get_indexes(t)}
+        for cols in [('type_name', 'name', 'version_key'),
+                     ('type_name', 'created_at'), ('owner',),
+                     ('name', 'str_value'), ('name', 'int_value'),
+                     ('value',), ('key', 'value')]:
+            self.assertIn(cols, indexes)

@@ -109,11 +109,12 @@ def migrate(conf, use_venv):
 
 
 def serve(args):
-    conf = write_config(os.path.join(DEV, 'etc'), DEV, types=args.types)
+    dev = os.path.abspath(args.dev_dir)
+    conf = write_config(os.path.join(dev, 'etc'), dev, types=args.types)
     migrate(conf, not args.no_venv)
-    env = dict(os.environ, OS_GLANCE_CONFIG_DIR=os.path.join(DEV, 'etc'))
+    env = dict(os.environ, OS_GLANCE_CONFIG_DIR=os.path.join(dev, 'etc'))
     print('glance-api with /v2/artifacts on http://%s (config in %s/etc, '
-          'log in %s/glance-api.log)' % (args.bind, DEV, DEV), flush=True)
+          'log in %s/glance-api.log)' % (args.bind, dev, dev), flush=True)
     gunicorn = _bin('gunicorn', not args.no_venv)
     os.execve(gunicorn, [gunicorn, '--bind', args.bind, '--workers', '2',
                          '--threads', '4', '--timeout', '600',
@@ -137,6 +138,8 @@ def main():
     s.add_argument('--bind', default='127.0.0.1:9292')
     s.add_argument('--types', default=DEFAULT_TYPES,
                    help='[artifacts] enabled_types')
+    s.add_argument('--dev-dir', default=DEV,
+                   help='where the configuration and data go')
     t = sub.add_parser('test', help='run the test suite with stestr')
     t.add_argument('rest', nargs=argparse.REMAINDER,
                    help='arguments for stestr run (a test filter)')

@@ -125,8 +125,7 @@ def update_artifact(api, req, type_name, artifact_id):
         # This error's body template shows the detail, not the explanation.
         raise webob.exc.HTTPUnsupportedMediaType(
             detail="PATCH takes a JSON patch as %s, not '%s'."
-                        % (' or '.join(PATCH_MEDIA_TYPES),
-                           req.content_type[:64]),
+                   % (' or '.join(PATCH_MEDIA_TYPES), req.content_type[:64]),
             headers=[('Accept-Patch', ', '.join(PATCH_MEDIA_TYPES))])
     patch = _body(req)
     return _json(catalog.update(req.context, type_cls, artifact_id, patch))

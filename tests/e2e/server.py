@@ -1,0 +1,94 @@
+"""A real glance-api process: glance.wsgi.api:application under gunicorn,
+configured as tests/base.py writes it, spoken to over HTTP."""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import time
+
+from tests import base
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class Server(object):
+    """Start with start(); stop() kills it (SIGKILL with hard=True)."""
+
+    def __init__(self, root, flavor='', types=base.ALL_TYPES, extra='',
+                 workers=2, threads=4):
+        self.root = root
+        self.confdir = base.write_env(root, flavor=flavor, types=types,
+                                      extra=extra)
+        self.port = free_port()
+        self.workers = workers
+        self.threads = threads
+        self.process = None
+        self.log = os.path.join(root, 'gunicorn.log')
+
+    def start(self, timeout=60, expect_failure=False):
+        env = dict(os.environ, OS_GLANCE_CONFIG_DIR=self.confdir)
+        self.process = subprocess.Popen(
+            [os.path.join(base.BIN, 'gunicorn'), '--bind',
+             '127.0.0.1:%d' % self.port, '--workers', str(self.workers),
+             '--threads', str(self.threads), '--timeout', '120',
+             'glance.wsgi.api:application'],
+            env=env, cwd=self.root, stdout=open(self.log, 'ab'),
+            stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                if expect_failure:
+                    return self.process.returncode
+                raise RuntimeError('glance-api exited with %s:\n%s'
+                                   % (self.process.returncode,
+                                      self.output()[-3000:]))
+            try:
+                status, _h, _b = self.request('GET', '/healthcheck')
+                if status == 200 and not expect_failure:
+                    return None
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError('glance-api did not answer in %ss:\n%s'
+                           % (timeout, self.output()[-3000:]))
+
+    def output(self):
+        with open(self.log, errors='replace') as f:
+            return f.read()
+
+    def stop(self, hard=False):
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, 9 if hard else 15)
+            self.process.wait(30)
+
+    @property
+    def url(self):
+        return 'http://127.0.0.1:%d' % self.port
+
+    def request(self, method, path, body=None, headers=None,
+                timeout=60):
+        """(status, headers, body bytes); a dict or list body goes as
+        JSON."""
+        conn = http.client.HTTPConnection('127.0.0.1', self.port,
+                                          timeout=timeout)
+        headers = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode('utf-8')
+            headers.setdefault('Content-Type', 'application/json')
+        headers.setdefault('Accept', 'application/json')
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, dict(resp.getheaders()), resp.read()
+        finally:
+            conn.close()
+
+    def json(self, method, path, body=None, headers=None):
+        status, hdrs, data = self.request(method, path, body, headers)
+        return status, (json.loads(data) if data else None)

@@ -1,0 +1,165 @@
+"""glance-api with artifacts as a real server process."""
+
+import concurrent.futures
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import testtools
+
+from tests import base
+from tests.e2e import server as server_mod
+
+
+class ServerTest(testtools.TestCase):
+    """One server for the test class (no auth, all types)."""
+
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        super(ServerTest, cls).setUpClass()
+        cls.root, cls.cleanup = base.make_tempdir('ga-e2e-')
+        cls.server = server_mod.Server(cls.root)
+        base.sync_databases(cls.server.confdir)
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.cleanup()
+        super(ServerTest, cls).tearDownClass()
+
+
+class TestOneEndpoint(ServerTest):
+
+    def test_images_and_artifacts_answer_on_the_same_endpoint(self):
+        status, body = self.server.json('GET', '/v2/artifacts')
+        self.assertEqual(200, status)
+        self.assertIn('heat_templates',
+                      [t['name'] for t in body['artifact_types']])
+        status, body = self.server.json('GET', '/v2/images')
+        self.assertEqual(200, status)
+        self.assertIn('images', body)
+        status, body = self.server.json('GET', '/versions')
+        self.assertEqual(200, status)
+
+    def test_glanceclient_images_and_raw_artifact_requests(self):
+        from glanceclient import client as glanceclient
+        glance = glanceclient.Client('2', endpoint=self.server.url,
+                                     token='unused-without-auth')
+        image = glance.images.create(name='cirros', disk_format='raw',
+                                     container_format='bare')
+        data = os.urandom(4096)
+        glance.images.upload(image.id, io.BytesIO(data))
+        self.assertEqual(data, b''.join(glance.images.data(image.id)))
+        self.assertIn(image.id, [i.id for i in glance.images.list()])
+
+        status, art = self.server.json(
+            'POST', '/v2/artifacts/heat_templates',
+            {'name': 'stack', 'version': '1.0.0', 'tags': ['web']})
+        self.assertEqual(201, status)
+        status, listed = self.server.json(
+            'GET', '/v2/artifacts/heat_templates?tags=web')
+        self.assertEqual([art['id']], [a['id'] for a in listed['artifacts']])
+        status, patched = self.server.json(
+            'PATCH', art['self'],
+            [{'op': 'replace', 'path': '/description', 'value': 'd'}],
+            headers={'Content-Type': 'application/json-patch+json'})
+        self.assertEqual((200, 'd'), (status, patched['description']))
+        self.assertEqual(204, self.server.request('DELETE',
+                                                  art['self'])[0])
+
+        glance.images.delete(image.id)
+        self.assertNotIn(image.id, [i.id for i in glance.images.list()])
+
+    def test_concurrent_creates_of_one_key_give_one_201(self):
+        body = {'name': 'race', 'version': '3.1.4'}
+
+        def create(_):
+            return self.server.request('POST', '/v2/artifacts/'
+                                       'tosca_templates', body)[0]
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            statuses = sorted(pool.map(create, range(16)))
+        self.assertEqual([201] + [409] * 15, statuses)
+        status, listed = self.server.json(
+            'GET', '/v2/artifacts/tosca_templates?name=race')
+        self.assertEqual(1, len(listed['artifacts']))
+
+    def test_client_that_disconnects_mid_body_writes_nothing(self):
+        with socket.create_connection(('127.0.0.1', self.server.port)) as s:
+            s.sendall(b'POST /v2/artifacts/heat_environments HTTP/1.1\r\n'
+                      b'Host: x\r\nContent-Type: application/json\r\n'
+                      b'Content-Length: 1000\r\n\r\n{"name": "cut')
+        time.sleep(0.5)
+        status, listed = self.server.json(
+            'GET', '/v2/artifacts/heat_environments')
+        self.assertEqual((200, []), (status, listed['artifacts']))
+        self.assertEqual(201, self.server.request(
+            'POST', '/v2/artifacts/heat_environments', {'name': 'ok'})[0])
+
+    def test_errors_are_json_when_json_is_accepted(self):
+        status, headers, data = self.server.request(
+            'GET', '/v2/artifacts/heat_templates?limit=-1')
+        self.assertEqual(400, status)
+        self.assertTrue(headers['Content-Type'].startswith(
+            'application/json'))
+        self.assertIn(b'limit must be zero or more', data)
+
+
+class TestArtifactsOnlyFlavor(testtools.TestCase):
+
+    def test_artifacts_flavor_serves_only_artifacts(self):
+        root, cleanup = base.make_tempdir('ga-e2e-flavor-')
+        self.addCleanup(cleanup)
+        server = server_mod.Server(root, flavor='artifacts', workers=1)
+        base.sync_databases(server.confdir, glance_tables=False)
+        server.start()
+        self.addCleanup(server.stop)
+        self.assertEqual(200, server.request('GET', '/v2/artifacts')[0])
+        self.assertEqual(201, server.request(
+            'POST', '/v2/artifacts/heat_templates', {'name': 'n'})[0])
+        self.assertEqual(404, server.request('GET', '/v2/images')[0])
+        self.assertEqual(200, server.request('GET', '/healthcheck')[0])
+
+
+class TestStartUp(testtools.TestCase):
+
+    def test_a_broken_type_stops_start_up_naming_it(self):
+        root, cleanup = base.make_tempdir('ga-e2e-broken-')
+        self.addCleanup(cleanup)
+        server = server_mod.Server(root, types='heat_templates,helm_charts',
+                                   workers=1)
+        base.sync_databases(server.confdir, glance_tables=False)
+        code = server.start(expect_failure=True)
+        self.addCleanup(server.stop)
+        self.assertNotEqual(0, code)
+        self.assertIn("artifact type 'helm_charts' from [artifacts] "
+                      "enabled_types is not installed", server.output())
+
+    def test_dev_serve_answers_artifacts_and_images(self):
+        # The README's quick start, with this interpreter and a temp dir.
+        root, cleanup = base.make_tempdir('ga-e2e-dev-')
+        self.addCleanup(cleanup)
+        port = server_mod.free_port()
+        proc = subprocess.Popen(
+            [sys.executable, os.path.join(base.ROOT, 'tools', 'dev.py'),
+             '--no-venv', 'serve', '--bind', '127.0.0.1:%d' % port,
+             '--dev-dir', root],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        self.addCleanup(lambda: (os.killpg(proc.pid, 9), proc.wait()))
+        probe = server_mod.Server.__new__(server_mod.Server)
+        probe.port = port
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if probe.request('GET', '/v2/artifacts')[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        self.assertEqual(200, probe.request('GET', '/v2/artifacts')[0])
+        self.assertEqual(200, probe.request('GET', '/v2/images')[0])

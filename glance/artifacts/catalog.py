@@ -27,6 +27,7 @@ from glance.db import artifacts as artifacts_db
 CONF = cfg.CONF
 PREFIX = '/v2/artifacts'
 MAX_FILTERS = 64
+MAX_IN_VALUES = 500
 MAX_SORT_KEYS = 8
 PATCH_OPS = ('add', 'replace', 'remove')
 
@@ -363,6 +364,9 @@ def _operands(field, op, text, name):
                  if op == 'in' else [text])
     except glance_exception.InvalidParameterValue as e:
         raise exception.Invalid(str(e))
+    if len(texts) > MAX_IN_VALUES:
+        raise exception.Invalid("At most %d values in an 'in' filter; '%s' "
+                                "has %d." % (MAX_IN_VALUES, name, len(texts)))
     try:
         return [field.parse_filter(t) for t in texts]
     except (f.InvalidValue, ValueError) as e:

@@ -169,6 +169,11 @@ class TestCreate(base.FunctionalTest):
             self.assertEqual(400, resp.status_int, (raw, resp.text))
             self.assertIn(fragment, resp.json['message'], raw)
 
+    def test_deeply_nested_body_is_400(self):
+        resp = self.request('POST', '/v2/artifacts/heat_templates',
+                            raw=b'[' * 100000)
+        self.assertError(400, resp, 'nests too deeply')
+
     def test_body_over_one_mebibyte_is_413(self):
         raw = b'{"name": "' + b'x' * (1024 * 1024) + b'"}'
         resp = self.request('POST', '/v2/artifacts/heat_templates',

@@ -309,6 +309,17 @@ class TestFilters(ListTest):
         self.assertEqual([], self.names('name=' +
                                         urllib.parse.quote('名前')))
 
+    def test_too_many_in_values_are_400(self):
+        resp = self.request('GET', URL + '?int1=in:' +
+                            ','.join(str(i) for i in range(501)))
+        self.assertError(400, resp, "At most 500 values in an 'in' filter")
+
+    def test_query_that_is_not_utf8_is_400(self):
+        for query in ('name=%ff', '%ff=1'):
+            resp = self.request('GET', URL + '?' + query)
+            self.assertError(400, resp, 'The query string is not valid '
+                             'UTF-8.')
+
     def test_too_many_filters_are_400(self):
         resp = self.request('GET', URL + '?' + '&'.join(['int1=1'] * 65))
         self.assertError(400, resp, 'At most 64 filters')

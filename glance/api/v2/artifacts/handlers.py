@@ -63,7 +63,11 @@ def _body(req):
     except UnicodeDecodeError:
         raise webob.exc.HTTPBadRequest(
             explanation='The request body is not UTF-8.')
-    return _json_in.from_json(text)
+    try:
+        return _json_in.from_json(text)
+    except RecursionError:
+        raise webob.exc.HTTPBadRequest(
+            explanation='The request body nests too deeply.')
 
 
 def _page_link(req, base, **changes):

@@ -53,6 +53,11 @@ class Handler(object):
         args = dict(req.environ['wsgiorg.routing_args'][1])
         args.pop('controller', None)
         try:
+            req.GET
+        except UnicodeDecodeError:
+            raise webob.exc.HTTPBadRequest(
+                explanation='The query string is not valid UTF-8.')
+        try:
             return self.function(self.api, req, **args)
         except tuple(e for e, _http in ERRORS) as e:
             for error, http_error in ERRORS:

@@ -1,0 +1,44 @@
+"""The README's walk-through works as written against a real server."""
+
+import os
+import re
+import subprocess
+
+from tests import base
+from tests.e2e import test_server
+
+
+def walkthrough():
+    with open(os.path.join(base.ROOT, 'README.md')) as f:
+        text = f.read()
+    section = text.split('## Walk-through', 1)[1].split('\n## ', 1)[0]
+    return re.search(r'```sh\n(.*?)```', section, re.S).group(1)
+
+
+class TestReadme(test_server.ServerTest):
+
+    def test_quick_start_has_the_two_commands(self):
+        with open(os.path.join(base.ROOT, 'README.md')) as f:
+            text = f.read()
+        quick = text.split('## Quick start', 1)[1].split('\n## ', 1)[0]
+        block = re.search(r'```sh\n(.*?)```', quick, re.S).group(1)
+        self.assertEqual(['python3 tools/dev.py serve',
+                          'python3 tools/dev.py test'],
+                         [line.split('#')[0].strip()
+                          for line in block.strip().splitlines()])
+
+    def test_walkthrough_runs_as_written(self):
+        script = walkthrough().replace('127.0.0.1:9292', '127.0.0.1:%d'
+                                       % self.server.port)
+        for _ in range(2):  # it cleans up after itself, so it reruns
+            result = subprocess.run(['bash', '-euo', 'pipefail', '-c',
+                                     script], capture_output=True,
+                                    text=True, timeout=120)
+            self.assertEqual(0, result.returncode,
+                             result.stdout[-2000:] + result.stderr[-2000:])
+        self.assertIn('"name": "wordpress"', result.stdout)
+        self.assertIn('"description": "A blog"', result.stdout)
+        self.assertIn('"images": [', result.stdout)
+        status, listed = self.server.json(
+            'GET', '/v2/artifacts/heat_templates?name=wordpress')
+        self.assertEqual([], listed['artifacts'])

@@ -1,9 +1,6 @@
-"""The artifacts data API, on SQLAlchemy, in Glance's database.
+"""The artifacts data API (see interface.py) on SQLAlchemy, in Glance's
+database.
 
-Plain functions, as glance.db.sqlalchemy.api: every one takes the request
-context first and decides visibility from ``context.is_admin`` and
-``context.owner``. Values cross this boundary as plain dicts and lists
-(see interface.py), so that a registry client can carry them as JSON.
 The engine is Glance's own (glance.db.sqlalchemy.api.get_engine), which
 reads ``[database]`` as glance-api does.
 """
@@ -30,22 +27,12 @@ def get_engine():
     return _engine
 
 
-def set_engine(engine):
-    """Use ``engine`` instead of Glance's (the registry service does)."""
-    global _engine
-    _engine = engine
-
-
 _retry = oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True,
                                    retry_interval=0.1,
                                    inc_retry_interval=True)
 
 
 # -- visibility --------------------------------------------------------------
-
-def _owner(context):
-    return context.owner or ''
-
 
 def _shared_with(t, member, statuses=None):
     m = models.members

@@ -1,0 +1,26 @@
+"""The artifacts data API: the functions every implementation provides.
+
+Callers get an implementation with ``glance.db.artifacts.get_api()`` and
+call only these functions. Each takes the request context first (only
+``context.is_admin`` and ``context.owner`` are used to decide visibility),
+takes and returns plain dicts, lists, strings, numbers and datetimes, and
+raises only the errors of ``glance.db.artifacts.errors``.
+
+artifact_create(context, values) -> record
+    Insert; Duplicate when (type_name, name, version, owner) exists.
+artifact_get(context, artifact_id, type_name=None) -> record
+    NotFound unless the artifact exists, is visible and is of type_name.
+artifact_list(context, type_name, filters, sorts, limit, marker, latest)
+    -> [record]; InvalidMarker for a marker outside the list.
+artifact_update(context, artifact_id, type_name, values) -> record
+    Change columns, and replace the given properties, tags and metadata.
+artifact_delete(context, artifact_id, type_name) -> record
+    Remove the artifact and all it owns.
+
+A record holds the artifact's columns plus ``tags`` (sorted list),
+``metadata`` (dict), ``properties`` (rows of type-field values) and
+``blobs`` (rows of blob state).
+"""
+
+FUNCTIONS = ('artifact_create', 'artifact_get', 'artifact_list',
+             'artifact_update', 'artifact_delete')

@@ -23,11 +23,14 @@ TEST_AUTH_PIPELINE = ('testauth = cors http_proxy_to_wsgi versionnegotiation '
                       'osprofiler context rootapp\n')
 
 
-def write_env(root, flavor='', types=ALL_TYPES, extra=''):
-    """Config and data directories for one glance-api under ``root``;
-    returns the config directory."""
+def write_env(root, flavor='', types=ALL_TYPES, extra='',
+              more_stores=('fs2',)):
+    """Config and data directories for one glance-api under ``root``
+    (stores "fs" in root/store and "fs2" in root/fs2); returns the config
+    directory."""
     confdir = os.path.join(root, 'etc')
-    conf = dev.write_config(confdir, root, flavor=flavor, types=types)
+    conf = dev.write_config(confdir, root, flavor=flavor, types=types,
+                            more_stores=more_stores)
     if extra:
         with open(conf, 'a') as f:
             f.write(extra)

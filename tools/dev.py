@@ -25,7 +25,7 @@ DEV = os.path.join(ROOT, '.dev')
 CONFIG = """\
 [DEFAULT]
 debug = {debug}
-enabled_backends = fs:file
+enabled_backends = {backends}
 log_file = {dev}/glance-api.log
 
 [paste_deploy]
@@ -40,6 +40,7 @@ default_backend = fs
 [fs]
 filesystem_store_datadir = {dev}/store
 
+{more_stores}
 [os_glance_staging_store]
 filesystem_store_datadir = {dev}/staging
 
@@ -92,14 +93,20 @@ def ensure_venv():
 
 
 def write_config(confdir, datadir, flavor='', types=DEFAULT_TYPES,
-                 debug=False):
-    """A glance-api.conf and paste file for a development glance-api."""
+                 debug=False, more_stores=()):
+    """A glance-api.conf and paste file for a development glance-api:
+    filesystem store "fs" in datadir/store, and one more filesystem store
+    in datadir/NAME for each name in ``more_stores``."""
     os.makedirs(confdir, exist_ok=True)
-    for sub in ('store', 'staging', 'tasks'):
+    for sub in ('store', 'staging', 'tasks') + tuple(more_stores):
         os.makedirs(os.path.join(datadir, sub), exist_ok=True)
+    backends = ', '.join(['fs:file'] + ['%s:file' % n for n in more_stores])
+    sections = ''.join('[%s]\nfilesystem_store_datadir = %s\n\n'
+                       % (n, os.path.join(datadir, n)) for n in more_stores)
     with open(os.path.join(confdir, 'glance-api.conf'), 'w') as f:
         f.write(CONFIG.format(dev=datadir, flavor=flavor, types=types,
-                              debug=debug))
+                              debug=debug, backends=backends,
+                              more_stores=sections))
     shutil.copy(os.path.join(ROOT, 'etc', 'glance-api-paste.ini'),
                 os.path.join(confdir, 'glance-api-paste.ini'))
     return os.path.join(confdir, 'glance-api.conf')

@@ -7,24 +7,31 @@ calls the data API (``glance.db.artifacts.get_api()``).
 """
 
 import copy
+import datetime
+import socket
 import uuid
 
 import jsonpatch
 import jsonpointer
 from oslo_config import cfg
+from oslo_log import log as logging
 from oslo_utils import timeutils
+import psutil
 
 from glance.artifacts import exception
 from glance.artifacts import fields as f
 from glance.artifacts import policy
 from glance.artifacts import semver
+from glance.artifacts import store
 from glance.artifacts.types import base
 from glance.common import exception as glance_exception
 from glance.common import timeutils as glance_timeutils
 from glance.common import utils as glance_utils
+from glance import context as glance_context
 from glance.db import artifacts as artifacts_db
 
 CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
 PREFIX = '/v2/artifacts'
 MAX_FILTERS = 64
 MAX_IN_VALUES = 500
@@ -66,10 +73,14 @@ def _from_rows(field, rows):
     return field.from_storage(rows[0][field.column]) if rows else None
 
 
-def _blob_view(type_name, artifact_id, field_name, row):
+def _blob_view(type_name, artifact_id, field_name, row, saving):
     url = '%s/%s' % (artifact_url(type_name, artifact_id), field_name)
     if row['key']:
         url += '/' + row['key']
+    if saving:
+        return {'status': 'saving', 'size': None, 'checksum': None,
+                'os_hash_algo': None, 'os_hash_value': None,
+                'content_type': None, 'url': url}
     return {'status': row['status'], 'size': row['size'],
             'checksum': row['checksum'],
             'os_hash_algo': row['os_hash_algo'],
@@ -88,18 +99,19 @@ def present(type_cls, record):
     by_field = {}
     for row in record['properties']:
         by_field.setdefault(row['name'], []).append(row)
+    # An upload in progress shows as "saving" until it ends.
+    entries = {(r['field'], r['key']): (r, False) for r in record['blobs']}
+    for r in record['uploads']:
+        entries[(r['field'], r['key'])] = (r, True)
     blobs = {}
-    for row in record['blobs']:
-        blobs.setdefault(row['field'], []).append(row)
+    for (name, key), (row, saving) in sorted(entries.items()):
+        blobs.setdefault(name, {})[key] = _blob_view(
+            type_name, record['id'], name, row, saving)
     for name, field in type_cls.fields.items():
         if isinstance(field, f.BlobDict):
-            view[name] = {r['key']: _blob_view(type_name, record['id'],
-                                               name, r)
-                          for r in blobs.get(name, [])}
+            view[name] = blobs.get(name, {})
         elif isinstance(field, f.Blob):
-            rows = blobs.get(name)
-            view[name] = (_blob_view(type_name, record['id'], name, rows[0])
-                          if rows else None)
+            view[name] = blobs.get(name, {}).get('')
         else:
             view[name] = _from_rows(field, by_field.get(name, []))
     view['self'] = artifact_url(type_name, record['id'])
@@ -179,11 +191,69 @@ def create(context, type_cls, body):
     return present(type_cls, data_api().artifact_create(context, values))
 
 
-def get(context, type_cls, artifact_id):
+def get_record(context, type_cls, artifact_id):
+    """The data API record of a visible artifact, after cleaning up uploads
+    whose uploader died."""
     _check_id(artifact_id)
     policy.authorize(context, 'artifacts:get_artifact', {})
     record = data_api().artifact_get(context, artifact_id, type_cls.name)
-    return present(type_cls, record)
+    if record['uploads'] and clean_stale_uploads(record['uploads']):
+        record = data_api().artifact_get(context, artifact_id,
+                                         type_cls.name)
+    return record
+
+
+def get(context, type_cls, artifact_id):
+    return present(type_cls, get_record(context, type_cls, artifact_id))
+
+
+def _process_alive(process):
+    """Whether the process that recorded an upload runs: True, False, or
+    None when it ran on another host."""
+    host, pid, started = process.rsplit(':', 2)
+    if host != socket.gethostname():
+        return None
+    try:
+        return abs(psutil.Process(int(pid)).create_time() -
+                   float(started)) < 0.01
+    except psutil.NoSuchProcess:
+        return False
+
+
+def this_process():
+    me = psutil.Process()
+    return '%s:%d:%.3f' % (socket.gethostname(), me.pid, me.create_time())
+
+
+def clean_stale_uploads(uploads):
+    """Forget the uploads whose uploader is dead (a process of this host
+    that is gone, or no heartbeat for [artifacts] upload_stale_after) and
+    delete what they wrote. Returns how many were cleaned."""
+    limit = timeutils.utcnow() - datetime.timedelta(
+        seconds=CONF.artifacts.upload_stale_after)
+    admin = glance_context.get_admin_context()
+    cleaned = 0
+    for up in uploads:
+        if (_process_alive(up['process']) is False or
+                up['heartbeat_at'] < limit):
+            if data_api().blob_upload_abort(admin, up['artifact_id'],
+                                            up['field'], up['key'],
+                                            up['upload_id']):
+                store.delete_partial(up['backend'], up['upload_id'])
+                LOG.info('Cleaned up dead upload %s to %s of artifact %s',
+                         up['upload_id'], up['field'], up['artifact_id'])
+                cleaned += 1
+    return cleaned
+
+
+def clean_all_stale_uploads():
+    """At start-up: clean up after uploaders that died."""
+    admin = glance_context.get_admin_context()
+    try:
+        return clean_stale_uploads(data_api().blob_upload_list(admin))
+    except Exception as e:  # the database may not be there yet
+        LOG.warning('Could not look for dead uploads at start-up: %s', e)
+        return 0
 
 
 def _check_id(artifact_id):
@@ -193,7 +263,7 @@ def _check_id(artifact_id):
             % artifact_id[:64])
 
 
-def _check_owner(context, view):
+def check_owner(context, view):
     policy.authorize(context, 'artifacts:modify_artifact',
                      {'project_id': view['owner'] or '',
                       'owner': view['owner'] or ''})
@@ -201,20 +271,27 @@ def _check_owner(context, view):
 
 def delete(context, type_cls, artifact_id):
     view = get(context, type_cls, artifact_id)
-    _check_owner(context, view)
+    check_owner(context, view)
     policy.authorize(context, 'artifacts:delete_artifact',
                      {'project_id': view['owner'] or ''})
     if view['protected']:
         raise exception.Forbidden(
             'Artifact %s is protected and cannot be deleted; set '
             '"protected" to false first.' % artifact_id)
-    data_api().artifact_delete(context, artifact_id, type_cls.name)
+    record = data_api().artifact_delete(context, artifact_id, type_cls.name)
+    # The records are gone; now the data. An upload still running notices
+    # at its end that its record is gone and deletes what it wrote.
+    for blob in record['blobs']:
+        store.delete(blob['backend'], blob['location'])
+    for up in record['uploads']:
+        if _process_alive(up['process']) is False:
+            store.delete_partial(up['backend'], up['upload_id'])
 
 
 def update(context, type_cls, artifact_id, patch):
     """Apply a JSON patch (RFC 6902: add, replace, remove)."""
     view = get(context, type_cls, artifact_id)
-    _check_owner(context, view)
+    check_owner(context, view)
     if not isinstance(patch, list):
         raise exception.Invalid('A JSON patch must be a list of '
                                 'operations.')

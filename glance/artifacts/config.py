@@ -25,6 +25,24 @@ artifacts_opts = [
     cfg.IntOpt('api_limit_max', default=1000, min=1,
                help='Largest "limit" a list request may ask for; larger '
                     'values are cut down to this one.'),
+    cfg.StrOpt('default_backend',
+               help='Store backend (a name from enabled_backends) that '
+                    'blob data goes to; by default, the default backend '
+                    'of [glance_store], as for images.'),
+    cfg.DictOpt('type_backends', default={},
+                help='Backend for the blobs of particular types, as '
+                     'type:backend pairs, e.g. '
+                     'murano_packages:fast,tosca_templates:cheap. Overrides '
+                     'default_backend.'),
+    cfg.IntOpt('upload_heartbeat_interval', default=10, min=1,
+               help='Seconds between the marks an upload in progress '
+                    'leaves in the database to show it is alive.'),
+    cfg.IntOpt('upload_stale_after', default=300, min=2,
+               help='Seconds without a mark after which an upload is '
+                    'taken for dead (its process was killed): its partial '
+                    'data is deleted and the blob can be uploaded again. '
+                    'An upload from a process of this host that no longer '
+                    'runs is taken for dead at once.'),
     cfg.StrOpt('data_api', default='sqlalchemy',
                choices=[('sqlalchemy',
                          'Records are read and written directly in the '

@@ -26,6 +26,22 @@ class UnknownType(ArtifactError):
     """No enabled type has that name (404)."""
 
 
+class TooLarge(ArtifactError):
+    """Data over a size limit, or a full store (413)."""
+
+
+class StorageFull(TooLarge):
+    pass
+
+
+class StoreUnavailable(ArtifactError):
+    """The store cannot be reached or refused the write (503)."""
+
+
+class NoData(ArtifactError):
+    """A blob without data yet (204, as images)."""
+
+
 # Errors raised by the data API, under the domain's names.
 NotFound = errors.NotFound          # 404
 Duplicate = errors.Duplicate        # 409

@@ -60,6 +60,32 @@ rules = [
         description='Delete an artifact of the caller\'s project.',
         operations=[{'path': BASE + '/{type}/{id}', 'method': 'DELETE'}]),
     oslo_policy.DocumentedRuleDefault(
+        name='artifacts:upload_blob',
+        check_str='%s or (%s)' % (ADMIN, PROJECT_MEMBER),
+        scope_types=['project'],
+        description='Upload the data of a blob of an artifact of the '
+                    'caller\'s project.',
+        operations=[{'path': BASE + '/{type}/{id}/{blob}', 'method': 'PUT'},
+                    {'path': BASE + '/{type}/{id}/{blob}/{key}',
+                     'method': 'PUT'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:download_blob',
+        check_str='%s or %s' % (ADMIN, MEMBER),
+        scope_types=['project'],
+        description='Download blob data of an artifact the caller can see '
+                    '(members, as images\' download_image).',
+        operations=[{'path': BASE + '/{type}/{id}/{blob}', 'method': 'GET'},
+                    {'path': BASE + '/{type}/{id}/{blob}/{key}',
+                     'method': 'GET'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:select_backend',
+        check_str='%s or (%s)' % (ADMIN, PROJECT_MEMBER),
+        scope_types=['project'],
+        description='Choose the store backend of an upload with the '
+                    'X-Openstack-Artifact-Store header.',
+        operations=[{'path': BASE + '/{type}/{id}/{blob}',
+                     'method': 'PUT'}]),
+    oslo_policy.DocumentedRuleDefault(
         name='artifacts:publicize_artifact', check_str=ADMIN,
         scope_types=['project'],
         description='Make an artifact public (visible to every project).',

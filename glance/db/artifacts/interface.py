@@ -16,11 +16,25 @@ artifact_update(context, artifact_id, type_name, values) -> record
     Change columns, and replace the given properties, tags and metadata.
 artifact_delete(context, artifact_id, type_name) -> record
     Remove the artifact and all it owns.
+blob_upload_begin(context, artifact_id, type_name, field, key, upload)
+    Record an upload in progress; Conflict while another one runs.
+blob_upload_heartbeat(context, artifact_id, field, key, upload_id) -> bool
+    Mark it alive; False once it is no longer recorded.
+blob_upload_finish(context, artifact_id, type_name, field, key, upload_id,
+                   values) -> (record, replaced blob row or None)
+    Make the uploaded data the blob's; Conflict if the upload was dropped.
+blob_upload_abort(context, artifact_id, field, key, upload_id) -> bool
+    Forget an upload.
+blob_upload_list(context, artifact_id=None) -> [upload row]
+    Uploads in progress, for cleaning up after dead uploaders.
 
 A record holds the artifact's columns plus ``tags`` (sorted list),
-``metadata`` (dict), ``properties`` (rows of type-field values) and
-``blobs`` (rows of blob state).
+``metadata`` (dict), ``properties`` (rows of type-field values),
+``blobs`` (rows of blob state, with the store location, which is never
+shown to clients) and ``uploads`` (uploads in progress).
 """
 
 FUNCTIONS = ('artifact_create', 'artifact_get', 'artifact_list',
-             'artifact_update', 'artifact_delete')
+             'artifact_update', 'artifact_delete', 'blob_upload_begin',
+             'blob_upload_heartbeat', 'blob_upload_finish',
+             'blob_upload_abort', 'blob_upload_list')

@@ -121,4 +121,21 @@ blobs = sa.Table(
                         name='ga_blobs_entry_uc'),
     **MYSQL)
 
-CHILD_TABLES = (properties, tags, artifact_metadata, members, blobs)
+# An upload in progress, one per blob entry at a time (the primary key is
+# what makes a second concurrent upload a 409). The data goes to the store
+# under ``upload_id``; ``process`` (host:pid:start time) and
+# ``heartbeat_at`` tell whether the uploader is still alive.
+blob_uploads = sa.Table(
+    'ga_blob_uploads', metadata,
+    sa.Column('artifact_id', sa.String(36), _fk(), primary_key=True),
+    sa.Column('field', sa.String(64), primary_key=True),
+    sa.Column('key', sa.String(255), primary_key=True),
+    sa.Column('upload_id', sa.String(36), nullable=False),
+    sa.Column('backend', sa.String(255), nullable=False),
+    sa.Column('process', sa.String(255), nullable=False),
+    sa.Column('started_at', sa.DateTime, nullable=False),
+    sa.Column('heartbeat_at', sa.DateTime, nullable=False),
+    **MYSQL)
+
+CHILD_TABLES = (properties, tags, artifact_metadata, members, blobs,
+                blob_uploads)

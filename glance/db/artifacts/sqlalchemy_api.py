@@ -79,7 +79,8 @@ def _record(row, children):
 
 
 def _no_children():
-    return {'tags': [], 'metadata': {}, 'properties': [], 'blobs': []}
+    return {'tags': [], 'metadata': {}, 'properties': [], 'blobs': [],
+            'uploads': []}
 
 
 def _load_children(conn, ids):
@@ -104,6 +105,9 @@ def _load_children(conn, ids):
         row = dict(r._mapping)
         del row['id']
         children[row.pop('artifact_id')]['blobs'].append(row)
+    u = models.blob_uploads
+    for r in conn.execute(sa.select(u).where(u.c.artifact_id.in_(ids))):
+        children[r.artifact_id]['uploads'].append(dict(r._mapping))
     return children
 
 
@@ -347,3 +351,98 @@ def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
                             .limit(limit)).fetchall()
         children = _load_children(conn, [r.id for r in rows])
         return [_record(r, children) for r in rows]
+
+
+# -- blob uploads ------------------------------------------------------------
+
+U = models.blob_uploads
+
+
+def _upload_key(artifact_id, field, key):
+    return [U.c.artifact_id == artifact_id, U.c.field == field,
+            U.c.key == key]
+
+
+def blob_upload_begin(context, artifact_id, type_name, field, key, upload):
+    """Record that ``upload`` (upload_id, backend, process) writes the blob
+    ``field``/``key`` ('' for a single blob) of a visible artifact;
+    Conflict while another upload of that blob runs."""
+    now = timeutils.utcnow()
+    try:
+        with get_engine().begin() as conn:
+            _get(conn, context, artifact_id, type_name)
+            conn.execute(U.insert().values(
+                artifact_id=artifact_id, field=field, key=key,
+                upload_id=upload['upload_id'], backend=upload['backend'],
+                process=upload['process'], started_at=now,
+                heartbeat_at=now))
+    except db_exc.DBDuplicateEntry:
+        raise errors.Conflict('Another upload to %s is in progress; try '
+                              'again when it ends.'
+                              % (field + ('/' + key if key else '')))
+
+
+def blob_upload_heartbeat(context, artifact_id, field, key, upload_id):
+    """Mark the upload alive; False when it is no longer recorded (the
+    artifact was deleted, or the upload was declared stale)."""
+    with get_engine().begin() as conn:
+        result = conn.execute(
+            U.update().where(*_upload_key(artifact_id, field, key),
+                             U.c.upload_id == upload_id)
+            .values(heartbeat_at=timeutils.utcnow()))
+        return result.rowcount == 1
+
+
+@_retry
+def blob_upload_finish(context, artifact_id, type_name, field, key,
+                       upload_id, values):
+    """Make the uploaded data the blob's, in one transaction.
+
+    Returns (artifact record, the blob row it replaced or None); Conflict
+    when the upload is no longer recorded."""
+    b = models.blobs
+    now = timeutils.utcnow()
+    with get_engine().begin() as conn:
+        current = conn.execute(
+            sa.select(U.c.upload_id).where(*_upload_key(artifact_id, field,
+                                                        key))).scalar()
+        if current != upload_id:
+            raise errors.Conflict(
+                'The upload to %s was cancelled while it ran (the artifact '
+                'was deleted, or the upload was taken for dead).' % field)
+        where = [b.c.artifact_id == artifact_id, b.c.field == field,
+                 b.c.key == key]
+        previous = conn.execute(sa.select(b).where(*where)).first()
+        if previous is None:
+            conn.execute(b.insert().values(
+                artifact_id=artifact_id, field=field, key=key,
+                created_at=now, updated_at=now, **values))
+        else:
+            conn.execute(b.update().where(*where)
+                         .values(updated_at=now, **values))
+        conn.execute(U.delete().where(*_upload_key(artifact_id, field, key)))
+        conn.execute(A.update().where(A.c.id == artifact_id)
+                     .values(updated_at=now))
+        record = _get(conn, context, artifact_id, type_name)
+    return record, (dict(previous._mapping) if previous is not None
+                    else None)
+
+
+def blob_upload_abort(context, artifact_id, field, key, upload_id):
+    """Forget the upload (its data is the caller's to delete); True when it
+    was still recorded."""
+    with get_engine().begin() as conn:
+        return conn.execute(
+            U.delete().where(*_upload_key(artifact_id, field, key),
+                             U.c.upload_id == upload_id)).rowcount == 1
+
+
+def blob_upload_list(context, artifact_id=None):
+    """Uploads in progress (of one artifact, or all for an admin)."""
+    query = sa.select(U)
+    if artifact_id is not None:
+        query = query.where(U.c.artifact_id == artifact_id)
+    elif not context.is_admin:
+        return []
+    with get_engine().connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]

@@ -9,8 +9,10 @@ statuses in router.py, in one place.
 import urllib.parse
 
 import webob
+import webob.byterange
 import webob.exc
 
+from glance.artifacts import blobs
 from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import policy
@@ -139,3 +141,87 @@ def delete_artifact(api, req, type_name, artifact_id):
     type_cls = _type(api, type_name)
     catalog.delete(req.context, type_cls, artifact_id)
     return webob.Response(status=204)
+
+
+# -- blob data ---------------------------------------------------------------
+
+SIZE_HEADER = 'x-openstack-artifact-size'
+HASH_HEADER = 'x-openstack-artifact-os-hash-value'
+ALGO_HEADER = 'x-openstack-artifact-os-hash-algo'
+STORE_HEADER = 'x-openstack-artifact-store'
+TYPE_HEADER = 'x-openstack-artifact-content-type'
+
+
+def _declared_size(req):
+    declared = req.headers.get(SIZE_HEADER)
+    if declared is not None:
+        if not declared.isdigit():
+            raise webob.exc.HTTPBadRequest(
+                explanation='%s must be a number of bytes, not %r'
+                            % (SIZE_HEADER, declared[:64]))
+        declared = int(declared)
+        if req.content_length is not None and \
+                req.content_length != declared:
+            raise webob.exc.HTTPBadRequest(
+                explanation='%s (%d) and Content-Length (%d) differ.'
+                            % (SIZE_HEADER, declared, req.content_length))
+        return declared
+    return req.content_length
+
+
+def upload_blob(api, req, type_name, artifact_id, blob, key=None):
+    type_cls = _type(api, type_name)
+    if req.content_type != 'application/octet-stream':
+        raise webob.exc.HTTPUnsupportedMediaType(
+            detail="Blob data is sent as application/octet-stream, not "
+                   "'%s'." % req.content_type[:64])
+    blobs.upload(req.context, type_cls, artifact_id, blob, key,
+                 req.body_file, _declared_size(req),
+                 content_type=req.headers.get(TYPE_HEADER),
+                 md5=req.headers.get('Content-MD5'),
+                 os_hash_value=req.headers.get(HASH_HEADER),
+                 backend=req.headers.get(STORE_HEADER))
+    return webob.Response(status=204)
+
+
+def _byte_range(req, size):
+    """(offset, length, Content-Range) of a single-range request, as images
+    answers it (webob ranges are zero-based and end-exclusive); None for
+    the whole data. Several ranges are 400 and unsatisfiable ones 416,
+    both raised by Glance's Request."""
+    wanted = req.get_range_from_request(size)
+    if wanted is None:
+        return None
+    if isinstance(wanted, webob.byterange.Range):
+        start, end = wanted.start, wanted.end
+        if start < 0:       # a suffix: the last -start bytes
+            start = max(size + start, 0)
+        end = size if end is None or end > size else end
+    else:               # Content-Range in a request, as images accepts
+        start, end = wanted.start, wanted.stop
+    return start, end - start, 'bytes %d-%d/%d' % (start, end - 1, size)
+
+
+def download_blob(api, req, type_name, artifact_id, blob, key=None):
+    type_cls = _type(api, type_name)
+    try:
+        row = blobs.download(req.context, type_cls, artifact_id, blob, key)
+    except exception.NoData as e:
+        raise webob.exc.HTTPNoContent(explanation=str(e))
+    headers = {'Content-Type': row['content_type'],
+               ALGO_HEADER: row['os_hash_algo'],
+               HASH_HEADER: row['os_hash_value']}
+    part = _byte_range(req, row['size'])
+    if part is None:
+        offset, length, status = 0, None, 200
+        headers['Content-MD5'] = row['checksum']
+        headers['Content-Length'] = str(row['size'])
+    else:
+        offset, length, headers['Content-Range'] = part
+        headers['Content-Length'] = str(length)
+        status = 206
+    response = webob.Response(status=status)
+    response.app_iter = blobs.read(row, offset, length)
+    # Setting app_iter resets the headers that describe the body.
+    response.headers.update(headers)
+    return response

@@ -11,6 +11,7 @@ import webob.dec
 import webob.exc
 
 from glance.api.v2.artifacts import handlers as h
+from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import loader
 from glance.common import wsgi
@@ -27,6 +28,12 @@ ROUTES = [
     ('/{type_name}/{artifact_id}', {'GET': h.show_artifact,
                                     'PATCH': h.update_artifact,
                                     'DELETE': h.delete_artifact}),
+    ('/{type_name}/{artifact_id}/{blob}', {'GET': h.download_blob,
+                                           'PUT': h.upload_blob}),
+    # {key:.*} takes any rest, so that keys with path tricks get a 400
+    # saying so rather than a 404.
+    ('/{type_name}/{artifact_id}/{blob}/{key:.*}', {'GET': h.download_blob,
+                                                    'PUT': h.upload_blob}),
 ]
 
 ERRORS = [
@@ -38,6 +45,8 @@ ERRORS = [
     (exception.UnknownType, webob.exc.HTTPNotFound),
     (exception.Duplicate, webob.exc.HTTPConflict),
     (exception.Conflict, webob.exc.HTTPConflict),
+    (exception.TooLarge, webob.exc.HTTPRequestEntityTooLarge),
+    (exception.StoreUnavailable, webob.exc.HTTPServiceUnavailable),
 ]
 
 
@@ -95,6 +104,8 @@ class API(wsgi.Router):
     @classmethod
     def factory(cls, global_conf, **local_conf):
         """paste.app_factory: load the enabled types now, so that a broken
-        type stops glance-api at start-up rather than at a request."""
+        type stops glance-api at start-up rather than at a request, and
+        clean up after uploads whose process died."""
         types = loader.load_types()
+        catalog.clean_all_stale_uploads()
         return cls(types)

@@ -1,5 +1,5 @@
 """The artifact catalog: artifacts, type-field values, tags, metadata,
-members and blobs.
+members, blobs and blob uploads in progress.
 
 Revision ID: 0001_initial
 Revises:
@@ -117,4 +117,16 @@ def upgrade():
         sa.Column('updated_at', sa.DateTime, nullable=False),
         sa.UniqueConstraint('artifact_id', 'field', 'key',
                             name='ga_blobs_entry_uc'),
+        **MYSQL)
+
+    op.create_table(
+        'ga_blob_uploads',
+        sa.Column('artifact_id', sa.String(36), _fk(), primary_key=True),
+        sa.Column('field', sa.String(64), primary_key=True),
+        sa.Column('key', sa.String(255), primary_key=True),
+        sa.Column('upload_id', sa.String(36), nullable=False),
+        sa.Column('backend', sa.String(255), nullable=False),
+        sa.Column('process', sa.String(255), nullable=False),
+        sa.Column('started_at', sa.DateTime, nullable=False),
+        sa.Column('heartbeat_at', sa.DateTime, nullable=False),
         **MYSQL)

@@ -1,0 +1,212 @@
+"""Blob data: uploads that are all or nothing, and downloads.
+
+An upload is recorded (so a second one of the same blob is a 409), streams
+the request body to the store through a reader that enforces the size
+limit and keeps the record alive, checks the digests the client sent, and
+only then makes the new data the blob's, in one transaction. Anything that
+fails on the way forgets the upload and deletes what was written; the
+blob keeps its previous state. A replaced blob's old data is deleted once
+the new data is recorded.
+"""
+
+import re
+import time
+import uuid
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.artifacts import catalog
+from glance.artifacts import exception
+from glance.artifacts import fields as f
+from glance.artifacts import policy
+from glance.artifacts import store
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+KEY = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$')
+MEDIA_TYPE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/'
+                        r'[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$')
+HEX = re.compile(r'^[0-9a-fA-F]+$')
+MD5_HEX_LENGTH = 32
+
+
+def _blob_field(type_cls, name, key):
+    field = type_cls.fields.get(name)
+    if not isinstance(field, f.Blob):
+        raise exception.NotFound(
+            "%s has no blob field '%s'; its blob fields are: %s"
+            % (type_cls.name, name[:64], ', '.join(sorted(
+                n for n, fd in type_cls.fields.items()
+                if isinstance(fd, f.Blob))) or 'none'))
+    if isinstance(field, f.BlobDict):
+        if key is None:
+            raise exception.Invalid(
+                "'%s' is a blob dict: name the entry, as %s/{key}"
+                % (name, name))
+        if not KEY.match(key) or key in ('.', '..'):
+            raise exception.Invalid(
+                "Invalid key '%s' in blob dict '%s': keys are 1-255 "
+                "characters of A-Z, a-z, 0-9, '.', '_' and '-', not "
+                "starting with '.' or '-' (no '/')" % (key[:64], name))
+    elif key is not None:
+        raise exception.NotFound("'%s' is a single blob; it has no entry "
+                                 "'%s'" % (name, key[:64]))
+    return field
+
+
+def _backend(context, type_cls, requested):
+    if requested:
+        policy.authorize(context, 'artifacts:select_backend', {})
+        if requested not in store.backends():
+            raise exception.Invalid(
+                "Unknown store backend '%s'; the backends are: %s"
+                % (requested[:64], ', '.join(str(b)
+                                             for b in store.backends())))
+        return requested
+    return (CONF.artifacts.type_backends.get(type_cls.name) or
+            CONF.artifacts.default_backend or store.default_backend())
+
+
+def _check_digest(name, value, length=None):
+    if value is not None and not (HEX.match(value) and
+                                  (length is None or len(value) == length)):
+        raise exception.Invalid('%s must be a hexadecimal digest, as '
+                                'Glance shows them, not %r'
+                                % (name, value[:200]))
+    return value.lower() if value else None
+
+
+class _Reader(object):
+    """The request body as glance_store reads it: counted against the
+    limit, and keeping the upload's record alive."""
+
+    def __init__(self, source, limit, heartbeat):
+        self._source = source
+        self._limit = limit
+        self._heartbeat = heartbeat
+        self._interval = CONF.artifacts.upload_heartbeat_interval
+        self._next_beat = time.monotonic() + self._interval
+        self.count = 0
+
+    def read(self, size=-1):
+        try:
+            data = self._source.read(size)
+        except (OSError, ValueError) as e:
+            raise exception.Invalid('The request body could not be read '
+                                    '(the client went away?): %s' % e)
+        self.count += len(data)
+        if self.count > self._limit:
+            raise exception.TooLarge('The data is larger than the limit '
+                                     'of %d bytes.' % self._limit)
+        if time.monotonic() >= self._next_beat:
+            self._next_beat = time.monotonic() + self._interval
+            if not self._heartbeat():
+                raise exception.Conflict('The upload was cancelled while '
+                                         'it ran (the artifact was '
+                                         'deleted?).')
+        return data
+
+
+def upload(context, type_cls, artifact_id, name, key, body, size,
+           content_type=None, md5=None, os_hash_value=None,
+           backend=None):
+    """Store ``body`` (a file-like object) as the data of blob ``name``
+    (entry ``key`` of a blob dict); ``size`` is None when not declared."""
+    record = catalog.get_record(context, type_cls, artifact_id)
+    view = catalog.present(type_cls, record)
+    catalog.check_owner(context, view)
+    policy.authorize(context, 'artifacts:upload_blob',
+                     {'project_id': view['owner'] or ''})
+    field = _blob_field(type_cls, name, key)
+    key = key or ''
+    if view['status'] != 'drafted':
+        raise exception.Conflict(
+            'The artifact is %s: its blobs are frozen.' % view['status'])
+    if isinstance(field, f.BlobDict) and key not in view[name] and \
+            len(view[name]) >= field.max_count:
+        raise exception.Invalid("Blob dict '%s' has its maximum of %d "
+                                "entries." % (name, field.max_count))
+    if content_type is not None and not MEDIA_TYPE.match(content_type):
+        raise exception.Invalid('Invalid content type %r of the data'
+                                % content_type[:200])
+    md5 = _check_digest('Content-MD5', md5, MD5_HEX_LENGTH)
+    os_hash_value = _check_digest('The expected %s hash' %
+                                  CONF.hashing_algorithm, os_hash_value)
+    limit = min(field.max_size, CONF.image_size_cap)
+    if size is not None and size > limit:
+        raise exception.TooLarge(
+            'The data (%d bytes) is larger than the limit of %d bytes for '
+            '%s.' % (size, limit, name))
+    backend = _backend(context, type_cls, backend)
+    upload_id = str(uuid.uuid4())
+    api = catalog.data_api()
+
+    def begin():
+        api.blob_upload_begin(context, artifact_id, type_cls.name, name,
+                              key, {'upload_id': upload_id,
+                                    'backend': backend or '',
+                                    'process': catalog.this_process()})
+    try:
+        begin()
+    except exception.Conflict:
+        # The running upload may be a dead one: clean up and try once more.
+        if not catalog.clean_stale_uploads(api.blob_upload_list(
+                context, artifact_id)):
+            raise
+        begin()
+    location = None
+    try:
+        reader = _Reader(body, limit, lambda: api.blob_upload_heartbeat(
+            context, artifact_id, name, key, upload_id))
+        location, written, checksum, multihash = store.add(
+            backend, upload_id, reader, size or 0)
+        if size is not None and written != size:
+            raise exception.Invalid('The request declared %d bytes but '
+                                    'sent %d.' % (size, written))
+        if md5 is not None and md5 != checksum:
+            raise exception.Invalid(
+                'Content-MD5 %s does not match the data received (%s); '
+                'nothing was kept.' % (md5, checksum))
+        if os_hash_value is not None and os_hash_value != multihash:
+            raise exception.Invalid(
+                'The expected %s hash does not match the data received; '
+                'nothing was kept.' % CONF.hashing_algorithm)
+        record, previous = api.blob_upload_finish(
+            context, artifact_id, type_cls.name, name, key, upload_id,
+            {'status': 'active', 'size': written, 'checksum': checksum,
+             'os_hash_algo': CONF.hashing_algorithm,
+             'os_hash_value': multihash,
+             'content_type': content_type or 'application/octet-stream',
+             'location': location, 'backend': backend or ''})
+    except BaseException:
+        api.blob_upload_abort(context, artifact_id, name, key, upload_id)
+        if location is not None:
+            store.delete(backend, location)
+        raise
+    if previous is not None:
+        store.delete(previous['backend'] or None, previous['location'])
+    return catalog.present(type_cls, record)
+
+
+def download(context, type_cls, artifact_id, name, key):
+    """The recorded blob row of a visible artifact's blob (NoData when it
+    has no data yet)."""
+    record = catalog.get_record(context, type_cls, artifact_id)
+    policy.authorize(context, 'artifacts:download_blob',
+                     {'project_id': record['owner'] or ''})
+    _blob_field(type_cls, name, key)
+    for row in record['blobs']:
+        if row['field'] == name and row['key'] == (key or ''):
+            return row
+    raise exception.NoData('%s has no data yet.'
+                           % (name + ('/' + key if key else '')))
+
+
+def read(row, offset=0, length=None):
+    """Iterator over the data of a blob row, ``length`` bytes from
+    ``offset`` (all when None)."""
+    data, _size = store.get(row['backend'] or None, row['location'],
+                            offset, length)
+    return data

@@ -1,0 +1,378 @@
+"""Blob uploads and downloads through the paste pipeline and glance_store."""
+
+import datetime
+import hashlib
+import io
+import os
+
+from oslo_config import cfg
+import sqlalchemy as sa
+
+from glance.artifacts import catalog
+from glance.db.artifacts import models
+from glance.db.artifacts import sqlalchemy_api
+from tests import base as test_base
+from tests.functional import base
+
+CONF = cfg.CONF
+OCTETS = 'application/octet-stream'
+
+
+class BlobTest(base.FunctionalTest):
+
+    def setUp(self):
+        super(BlobTest, self).setUp()
+        self.art = self.create('sample_artifacts', name='blobs')
+        self.url = self.art['self']
+        for sub in ('store', 'fs2'):
+            self.addCleanup(self._empty, sub)
+        self._empty('store')
+
+    def _empty(self, sub):
+        path = os.path.join(self.glance.root, sub)
+        for name in os.listdir(path):
+            os.unlink(os.path.join(path, name))
+
+    def stored(self, sub='store'):
+        path = os.path.join(self.glance.root, sub)
+        return sorted(open(os.path.join(path, n), 'rb').read()
+                      for n in os.listdir(path))
+
+    def put(self, path, data, content_type=OCTETS, headers=None,
+            chunked=False, identity=None):
+        req_headers = dict(headers or {})
+        if chunked:
+            req_headers['Transfer-Encoding'] = 'chunked'
+        resp = self.request('PUT', self.url + path, raw=data,
+                            content_type=content_type,
+                            headers=req_headers, identity=identity)
+        return resp
+
+    def put_chunked(self, path, data):
+        import webob
+        req = webob.Request.blank(self.url + path, method='PUT')
+        req.headers['Accept'] = 'application/json'
+        req.content_type = OCTETS
+        req.body_file = io.BytesIO(data)
+        req.content_length = None
+        req.headers['Transfer-Encoding'] = 'chunked'
+        return req.get_response(self.glance.apps[''])
+
+    def show(self):
+        return self.request('GET', self.url).json
+
+
+class TestUpload(BlobTest):
+
+    def test_upload_records_size_digests_and_type_and_downloads(self):
+        data = os.urandom(100000)
+        resp = self.put('/blob1', data, headers={
+            'x-openstack-artifact-content-type': 'application/x-yaml'})
+        self.assertEqual(204, resp.status_int, resp.text)
+        self.assertEqual(b'', resp.body)
+        blob = self.show()['blob1']
+        self.assertEqual({
+            'status': 'active', 'size': 100000,
+            'checksum': hashlib.md5(data).hexdigest(),
+            'os_hash_algo': 'sha512',
+            'os_hash_value': hashlib.sha512(data).hexdigest(),
+            'content_type': 'application/x-yaml',
+            'url': self.url + '/blob1'}, blob)
+        got = self.request('GET', self.url + '/blob1')
+        self.assertEqual(200, got.status_int)
+        self.assertEqual(data, got.body)
+        self.assertEqual('application/x-yaml', got.headers['Content-Type'])
+        self.assertEqual('100000', got.headers['Content-Length'])
+        self.assertEqual(hashlib.md5(data).hexdigest(),
+                         got.headers['Content-MD5'])
+        self.assertEqual('sha512', got.headers[
+            'x-openstack-artifact-os-hash-algo'])
+        self.assertEqual(hashlib.sha512(data).hexdigest(), got.headers[
+            'x-openstack-artifact-os-hash-value'])
+        self.assertEqual([data], self.stored())
+
+    def test_chunked_upload_without_size_works(self):
+        data = os.urandom(300000)
+        resp = self.put_chunked('/blob1', data)
+        self.assertEqual(204, resp.status_int, resp.text)
+        self.assertEqual(300000, self.show()['blob1']['size'])
+        self.assertEqual(data, self.request('GET', self.url + '/blob1').body)
+
+    def test_empty_blob_is_a_blob(self):
+        self.assertEqual(204, self.put('/blob1', b'').status_int)
+        blob = self.show()['blob1']
+        self.assertEqual((0, 'active'), (blob['size'], blob['status']))
+        got = self.request('GET', self.url + '/blob1')
+        self.assertEqual((200, b''), (got.status_int, got.body))
+
+    def test_other_content_types_are_415(self):
+        resp = self.put('/blob1', b'x', content_type='application/json')
+        self.assertEqual(415, resp.status_int)
+        self.assertIn('application/octet-stream', resp.json['message'])
+        self.assertIsNone(self.show()['blob1'])
+
+    def test_matching_digests_are_accepted(self):
+        data = b'template: {}'
+        resp = self.put('/blob1', data, headers={
+            'Content-MD5': hashlib.md5(data).hexdigest().upper(),
+            'x-openstack-artifact-os-hash-value':
+                hashlib.sha512(data).hexdigest()})
+        self.assertEqual(204, resp.status_int, resp.text)
+
+    def test_digest_mismatch_is_400_and_keeps_nothing(self):
+        for header, value, fragment in [
+                ('Content-MD5', hashlib.md5(b'other').hexdigest(),
+                 'Content-MD5'),
+                ('x-openstack-artifact-os-hash-value',
+                 hashlib.sha512(b'other').hexdigest(), 'sha512 hash'),
+                ('Content-MD5', 'not-hex', 'hexadecimal digest'),
+                ('Content-MD5', 'ab' * 17, 'hexadecimal digest')]:
+            resp = self.put('/blob1', b'data', headers={header: value})
+            self.assertError(400, resp, fragment)
+            self.assertIsNone(self.show()['blob1'])
+            self.assertEqual([], self.stored())
+            self.assertEqual(0, self.count_rows(models.blob_uploads))
+
+    def test_failed_replacement_keeps_the_previous_data(self):
+        self.assertEqual(204, self.put('/blob1', b'first').status_int)
+        before = self.show()['blob1']
+        resp = self.put('/blob1', b'second',
+                        headers={'Content-MD5': 'a' * 32})
+        self.assertEqual(400, resp.status_int)
+        self.assertEqual(before, self.show()['blob1'])
+        self.assertEqual(b'first',
+                         self.request('GET', self.url + '/blob1').body)
+        self.assertEqual([b'first'], self.stored())
+
+    def test_replacement_deletes_the_old_data(self):
+        self.assertEqual(204, self.put('/blob1', b'first').status_int)
+        self.assertEqual(204, self.put('/blob1', b'second').status_int)
+        self.assertEqual([b'second'], self.stored())
+        self.assertEqual(b'second',
+                         self.request('GET', self.url + '/blob1').body)
+
+    def test_declared_size_over_the_field_limit_is_413_before_storing(self):
+        resp = self.put('/blob1', b'x', headers={
+            'x-openstack-artifact-size': str(2 ** 20 + 1)})
+        self.assertEqual(400, resp.status_int)  # size and length differ
+        resp = self.put('/blob1', b'x' * (2 ** 20 + 1))
+        self.assertError(413, resp, 'larger than the limit of 1048576')
+        self.assertEqual([], self.stored())
+
+    def test_streamed_data_over_the_limit_is_413_and_kept_nowhere(self):
+        resp = self.put_chunked('/blob1', b'x' * (2 ** 20 + 10))
+        self.assertError(413, resp, 'larger than the limit')
+        self.assertIsNone(self.show()['blob1'])
+        self.assertEqual([], self.stored())
+        self.assertEqual(0, self.count_rows(models.blob_uploads))
+
+    def test_glance_image_size_cap_is_an_absolute_cap(self):
+        self.addCleanup(CONF.clear_override, 'image_size_cap')
+        CONF.set_override('image_size_cap', 10)
+        resp = self.put('/blob1', b'x' * 11)
+        self.assertError(413, resp, 'limit of 10 bytes')
+        resp = self.put_chunked('/blob1', b'x' * 11)
+        self.assertError(413, resp, 'limit of 10 bytes')
+        self.assertEqual(204, self.put('/blob1', b'x' * 10).status_int)
+
+    def test_bad_size_header_is_400(self):
+        resp = self.put('/blob1', b'x', headers={
+            'x-openstack-artifact-size': '-1'})
+        self.assertError(400, resp, 'must be a number of bytes')
+
+    def test_unknown_blob_and_non_blob_fields_are_404(self):
+        for path in ('/nothing', '/str1'):
+            resp = self.put(path, b'x')
+            self.assertError(404, resp, "has no blob field")
+        resp = self.put('/blob1/key', b'x')
+        self.assertError(404, resp, "'blob1' is a single blob")
+
+    def test_blob_of_missing_or_other_type_artifact_is_404(self):
+        other = self.create('heat_templates', name='h')
+        resp = self.request('PUT', '/v2/artifacts/sample_artifacts/%s/'
+                            'blob1' % other['id'], raw=b'x',
+                            content_type=OCTETS)
+        self.assertEqual(404, resp.status_int)
+
+    def test_frozen_after_activation_is_409(self):
+        with sqlalchemy_api.get_engine().begin() as conn:
+            conn.execute(models.artifacts.update().values(status='active'))
+        resp = self.put('/blob1', b'x')
+        self.assertError(409, resp, 'its blobs are frozen')
+
+    def test_upload_by_another_project_is_refused(self):
+        owner = test_base.identity('p1')
+        art = self.request('POST', '/v2/artifacts/sample_artifacts',
+                           body={'name': 'x', 'visibility': 'community'},
+                           identity=owner).json
+        self.url = art['self']
+        resp = self.put('/blob1', b'x', identity=test_base.identity('p2'))
+        self.assertEqual(403, resp.status_int)
+        resp = self.put('/blob1', b'x', identity=owner)
+        self.assertEqual(204, resp.status_int, resp.text)
+
+
+class TestBlobDict(BlobTest):
+
+    def test_entries_upload_and_download_by_key(self):
+        for key, data in (('main.yaml', b'a'), ('lib_1-x.yaml', b'bb')):
+            resp = self.put('/blob_dict/' + key, data)
+            self.assertEqual(204, resp.status_int, resp.text)
+        entries = self.show()['blob_dict']
+        self.assertEqual(['lib_1-x.yaml', 'main.yaml'], sorted(entries))
+        self.assertEqual(self.url + '/blob_dict/main.yaml',
+                         entries['main.yaml']['url'])
+        self.assertEqual(b'bb', self.request(
+            'GET', self.url + '/blob_dict/lib_1-x.yaml').body)
+
+    def test_bad_keys_are_400(self):
+        for key in ('..', '.hidden', 'a/b', 'a%2Fb', '..%2Fx', '%2e%2e',
+                    'sp ace', 'x' * 256, '-dash'):
+            resp = self.put('/blob_dict/' + key, b'x')
+            self.assertEqual(400, resp.status_int, key)
+            self.assertIn('Invalid key', resp.json['message'])
+        self.assertEqual({}, self.show()['blob_dict'])
+
+    def test_blob_dict_needs_a_key(self):
+        resp = self.put('/blob_dict', b'x')
+        self.assertError(400, resp, 'name the entry')
+
+    def test_entry_count_is_limited(self):
+        for i in range(10):
+            self.assertEqual(204, self.put('/blob_dict/k%d' % i,
+                                           b'x').status_int)
+        resp = self.put('/blob_dict/k10', b'x')
+        self.assertError(400, resp, 'maximum of 10 entries')
+        self.assertEqual(204, self.put('/blob_dict/k3', b'y').status_int)
+
+
+class TestDownload(BlobTest):
+
+    def setUp(self):
+        super(TestDownload, self).setUp()
+        self.data = bytes(range(256)) * 4
+        self.assertEqual(204, self.put('/blob1', self.data).status_int)
+
+    def get(self, headers):
+        return self.request('GET', self.url + '/blob1', headers=headers)
+
+    def test_no_data_yet_is_204(self):
+        resp = self.request('GET', self.url + '/blob_dict/none')
+        self.assertEqual(204, resp.status_int)
+        art = self.create('sample_artifacts', name='empty')
+        resp = self.request('GET', art['self'] + '/blob1')
+        self.assertEqual(204, resp.status_int)
+
+    def test_single_range_is_206_with_content_range(self):
+        resp = self.get({'Range': 'bytes=10-19'})
+        self.assertEqual(206, resp.status_int)
+        self.assertEqual(self.data[10:20], resp.body)
+        self.assertEqual('bytes 10-19/1024', resp.headers['Content-Range'])
+        self.assertEqual('10', resp.headers['Content-Length'])
+
+    def test_open_and_suffix_ranges(self):
+        resp = self.get({'Range': 'bytes=1000-'})
+        self.assertEqual((206, self.data[1000:]), (resp.status_int,
+                                                   resp.body))
+        self.assertEqual('bytes 1000-1023/1024',
+                         resp.headers['Content-Range'])
+        resp = self.get({'Range': 'bytes=-4'})
+        self.assertEqual((206, self.data[-4:]), (resp.status_int, resp.body))
+        resp = self.get({'Range': 'bytes=1020-5000'})
+        self.assertEqual((206, self.data[1020:]), (resp.status_int,
+                                                   resp.body))
+
+    def test_unsatisfiable_range_is_416_and_several_ranges_400(self):
+        self.assertEqual(416, self.get({'Range': 'bytes=1024-'}).status_int)
+        self.assertEqual(416, self.get({'Range': 'bytes=x'}).status_int)
+        self.assertEqual(400, self.get(
+            {'Range': 'bytes=0-1,5-6'}).status_int)
+
+    def test_deleting_the_artifact_deletes_its_data(self):
+        self.assertEqual(204, self.put('/blob_dict/a', b'a').status_int)
+        self.assertEqual(2, len(self.stored()))
+        self.assertEqual(204, self.request('DELETE', self.url).status_int)
+        self.assertEqual([], self.stored())
+        self.assertEqual(0, self.count_rows(models.blobs))
+
+
+class TestBackends(BlobTest):
+
+    def test_default_backend_and_per_type_override(self):
+        self.addCleanup(CONF.clear_override, 'default_backend',
+                        group='artifacts')
+        CONF.set_override('default_backend', 'fs2', group='artifacts')
+        self.assertEqual(204, self.put('/blob1', b'two').status_int)
+        self.assertEqual([b'two'], self.stored('fs2'))
+        self.addCleanup(CONF.clear_override, 'type_backends',
+                        group='artifacts')
+        CONF.set_override('type_backends', {'sample_artifacts': 'fs'},
+                          group='artifacts')
+        self.assertEqual(204, self.put('/blob_dict/k', b'one').status_int)
+        self.assertEqual([b'one'], self.stored('store'))
+        self.assertEqual(b'two', self.request('GET', self.url +
+                                              '/blob1').body)
+
+    def test_request_header_picks_an_enabled_backend(self):
+        resp = self.put('/blob1', b'x', headers={
+            'x-openstack-artifact-store': 'fs2'})
+        self.assertEqual(204, resp.status_int, resp.text)
+        self.assertEqual([b'x'], self.stored('fs2'))
+        resp = self.put('/blob1', b'y', headers={
+            'x-openstack-artifact-store': 'nowhere'})
+        self.assertError(400, resp, "Unknown store backend 'nowhere'")
+        self.assertEqual([b'x'], self.stored('fs2'))
+
+
+class TestUploadRecords(BlobTest):
+
+    def record_upload(self, process, heartbeat_age=0, partial=None):
+        now = datetime.datetime.utcnow()
+        upload_id = '11111111-2222-4333-8444-555555555555'
+        with sqlalchemy_api.get_engine().begin() as conn:
+            conn.execute(models.blob_uploads.insert().values(
+                artifact_id=self.art['id'], field='blob1', key='',
+                upload_id=upload_id, backend='fs', process=process,
+                started_at=now, heartbeat_at=now - datetime.timedelta(
+                    seconds=heartbeat_age)))
+        if partial is not None:
+            with open(os.path.join(self.glance.root, 'store', upload_id),
+                      'wb') as f:
+                f.write(partial)
+
+    def test_a_running_upload_shows_saving_and_blocks_another(self):
+        self.record_upload(catalog.this_process())
+        self.assertEqual('saving', self.show()['blob1']['status'])
+        resp = self.put('/blob1', b'x')
+        self.assertError(409, resp, 'Another upload to blob1 is in '
+                         'progress')
+
+    def test_upload_of_a_dead_local_process_is_cleaned_on_access(self):
+        self.record_upload('%s:999999999:1.000' % catalog.socket
+                           .gethostname(), partial=b'partial')
+        blob = self.show()['blob1']
+        self.assertIsNone(blob)
+        self.assertEqual([], self.stored())
+        self.assertEqual(0, self.count_rows(models.blob_uploads))
+
+    def test_upload_without_heartbeat_is_cleaned_and_replaced(self):
+        self.record_upload('other-host:1:1.000', heartbeat_age=10 ** 6,
+                           partial=b'partial')
+        resp = self.put('/blob1', b'new')
+        self.assertEqual(204, resp.status_int, resp.text)
+        self.assertEqual([b'new'], self.stored())
+
+    def test_upload_of_another_live_host_is_left_alone(self):
+        self.record_upload('other-host:1:1.000', partial=b'partial')
+        self.assertEqual('saving', self.show()['blob1']['status'])
+        self.assertEqual([b'partial'], self.stored())
+        self.assertEqual(409, self.put('/blob1', b'x').status_int)
+
+    def test_blob_row_and_location_are_not_shown(self):
+        self.assertEqual(204, self.put('/blob1', b'x').status_int)
+        self.assertNotIn('location', self.show()['blob1'])
+        self.assertNotIn('file://', self.request('GET', self.url).text)
+        with sqlalchemy_api.get_engine().connect() as conn:
+            location = conn.execute(sa.select(
+                models.blobs.c.location)).scalar()
+        self.assertTrue(location.startswith('file://'))

@@ -9,7 +9,9 @@ blob keeps its previous state. A replaced blob's old data is deleted once
 the new data is recorded.
 """
 
+import queue
 import re
+import threading
 import time
 import uuid
 
@@ -79,8 +81,17 @@ def _check_digest(name, value, length=None):
 
 
 class _Reader(object):
-    """The request body as glance_store reads it: counted against the
-    limit, and keeping the upload's record alive."""
+    """The request body as glance_store reads it.
+
+    A thread of its own receives the body in large chunks, up to AHEAD
+    chunks ahead, so that receiving overlaps the hashing and writing that
+    glance_store does in the request thread, and glance_store's small
+    reads are served from memory. The count is checked against the limit
+    as data arrives, and the upload's record is kept alive.
+    """
+
+    CHUNK = 1024 * 1024
+    AHEAD = 4
 
     def __init__(self, source, limit, heartbeat):
         self._source = source
@@ -88,25 +99,72 @@ class _Reader(object):
         self._heartbeat = heartbeat
         self._interval = CONF.artifacts.upload_heartbeat_interval
         self._next_beat = time.monotonic() + self._interval
+        self._queue = queue.Queue(self.AHEAD)
+        self._stop = threading.Event()
+        self._chunk, self._pos, self._eof = b'', 0, False
         self.count = 0
+        self._thread = threading.Thread(target=self._receive, daemon=True)
+        self._thread.start()
 
-    def read(self, size=-1):
+    def _receive(self):
         try:
-            data = self._source.read(size)
+            while not self._stop.is_set():
+                data = self._source.read(self.CHUNK)
+                self.count += len(data)
+                if self.count > self._limit:
+                    raise exception.TooLarge(
+                        'The data is larger than the limit of %d bytes.'
+                        % self._limit)
+                self._put(data)
+                if not data:
+                    return
+        except exception.TooLarge as e:
+            self._put(e)
         except (OSError, ValueError) as e:
-            raise exception.Invalid('The request body could not be read '
-                                    '(the client went away?): %s' % e)
-        self.count += len(data)
-        if self.count > self._limit:
-            raise exception.TooLarge('The data is larger than the limit '
-                                     'of %d bytes.' % self._limit)
+            self._put(exception.Invalid(
+                'The request body could not be read (the client went '
+                'away?): %s' % e))
+
+    def _put(self, item):
+        while not self._stop.is_set():
+            try:
+                return self._queue.put(item, timeout=0.5)
+            except queue.Full:
+                pass
+
+    def _next(self):
+        item = self._queue.get()
+        if isinstance(item, Exception):
+            raise item
+        if not item:
+            self._eof = True
+        self._chunk, self._pos = item, 0
         if time.monotonic() >= self._next_beat:
             self._next_beat = time.monotonic() + self._interval
             if not self._heartbeat():
                 raise exception.Conflict('The upload was cancelled while '
                                          'it ran (the artifact was '
                                          'deleted?).')
-        return data
+
+    def read(self, size=-1):
+        parts = []
+        while size != 0 and not self._eof:
+            if self._pos >= len(self._chunk):
+                self._next()
+                continue
+            end = len(self._chunk) if size < 0 else self._pos + size
+            part = self._chunk[self._pos:end]
+            self._pos += len(part)
+            if size > 0:
+                size -= len(part)
+            parts.append(part)
+        return b''.join(parts)
+
+    def close(self):
+        """Stop receiving; waits for the receiving thread, so that nothing
+        reads the request body once the response is on its way."""
+        self._stop.set()
+        self._thread.join()
 
 
 def upload(context, type_cls, artifact_id, name, key, body, size,
@@ -157,11 +215,14 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
             raise
         begin()
     location = None
+    reader = _Reader(body, limit, lambda: api.blob_upload_heartbeat(
+        context, artifact_id, name, key, upload_id))
     try:
-        reader = _Reader(body, limit, lambda: api.blob_upload_heartbeat(
-            context, artifact_id, name, key, upload_id))
-        location, written, checksum, multihash = store.add(
-            backend, upload_id, reader, size or 0)
+        try:
+            location, written, checksum, multihash = store.add(
+                backend, upload_id, reader, size or 0)
+        finally:
+            reader.close()
         if size is not None and written != size:
             raise exception.Invalid('The request declared %d bytes but '
                                     'sent %d.' % (size, written))

@@ -10,7 +10,8 @@ class ToscaTemplate(base.ArtifactType):
     type_version = '1.0'
     description = 'A TOSCA service template or CSAR archive.'
     fields = {
-        'template': f.Blob(max_size=2 ** 30, required_on_activate=True,
+        # A CSAR may carry the VM images of its VNFs.
+        'template': f.Blob(max_size=16 * 2 ** 30, required_on_activate=True,
                            description='The template or CSAR archive.'),
         'template_format': f.String(
             allowed_values=['yaml', 'csar'], default='yaml', required=True,

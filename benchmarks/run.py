@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Artifact blob throughput against Glance images, on one glance-api.
+
+    python3 benchmarks/run.py [--size-mib 1024] [--rounds 3]
+
+Starts glance-api (glance.wsgi.api:application under gunicorn, filesystem
+store, the same store settings for images and artifacts) and a trivial
+WSGI sink under the same server, then, interleaved over the rounds, with
+the same payload and curl as the client:
+
+* uploads it as an image (PUT /v2/images/{id}/file) and downloads it;
+* uploads it as an artifact blob (PUT /v2/artifacts/tosca_templates/
+  {id}/template) and downloads it, sampling the server's RSS meanwhile;
+* PUTs it to the sink, the transport limit.
+
+Prints MB/s for each (median of the rounds), the ratios artifacts/images
+and artifacts/limit, and the server's peak RSS growth during the
+artifact upload. Run it from a checkout with Glance and glance-artifacts
+installed (python3 tools/dev.py serve, or test, makes .venv; then
+.venv/bin/python benchmarks/run.py).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import psutil
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from tools import dev  # noqa: E402
+
+BIN = os.path.dirname(sys.executable)
+MiB = 1024 * 1024
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def start(app, port, env, log, workers, threads):
+    proc = subprocess.Popen(
+        [os.path.join(BIN, 'gunicorn'), '--bind', '127.0.0.1:%d' % port,
+         '--workers', str(workers), '--threads', str(threads),
+         '--timeout', '900', app],
+        env=env, stdout=open(log, 'ab'), stderr=subprocess.STDOUT,
+        start_new_session=True)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen('http://127.0.0.1:%d/' % port, timeout=2)
+            return proc
+        except urllib.error.HTTPError:
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError('%s did not start; see %s' % (app, log))
+
+
+def call(method, url, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers={
+        'Content-Type': 'application/json'})
+    with urllib.request.urlopen(req) as resp:
+        raw = resp.read()
+        return json.loads(raw) if raw else None
+
+
+def curl(args):
+    """Seconds curl took; fails loudly on an HTTP error."""
+    out = subprocess.run(['curl', '-sS', '--fail', '-o', '/dev/null',
+                          '-w', '%{time_total}'] + args,
+                         capture_output=True, text=True, check=True)
+    return float(out.stdout)
+
+
+def upload(url, payload):
+    return curl(['-X', 'PUT', '-H', 'Content-Type: application/octet-stream',
+                 '-H', 'Expect:', '--data-binary', '@' + payload, url])
+
+
+def download(url):
+    return curl([url])
+
+
+class PeakRSS(threading.Thread):
+    """Peak of the summed RSS of a process tree while it runs."""
+
+    def __init__(self, pid):
+        super(PeakRSS, self).__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.stop = threading.Event()
+        self.base = self.sample()
+        self.peak = self.base
+
+    def sample(self):
+        total = 0
+        for p in [self.root] + self.root.children(recursive=True):
+            try:
+                total += p.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def run(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, self.sample())
+            time.sleep(0.05)
+
+    def growth(self):
+        self.stop.set()
+        self.join()
+        return self.peak - self.base
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--size-mib', type=int, default=1024)
+    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--workers', type=int, default=1)
+    parser.add_argument('--threads', type=int, default=4)
+    parser.add_argument('--keep', action='store_true',
+                        help='keep the temporary directory')
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix='ga-bench-')
+    confdir = os.path.join(tmp, 'etc')
+    conf = dev.write_config(confdir, tmp, types='tosca_templates')
+    with open(conf, 'a') as f:
+        f.write('\n[DEFAULT]\nimage_size_cap = %d\n'
+                % (args.size_mib * MiB * 2))
+    dev.migrate(conf, use_venv=False)
+    env = dict(os.environ, OS_GLANCE_CONFIG_DIR=confdir,
+               SINK_DIR=os.path.join(tmp, 'sink'), PYTHONPATH=ROOT)
+    os.makedirs(env['SINK_DIR'])
+    api_port, sink_port = free_port(), free_port()
+    api = start('glance.wsgi.api:application', api_port, env,
+                os.path.join(tmp, 'api.log'), args.workers, args.threads)
+    sink = start('benchmarks.sink:application', sink_port, env,
+                 os.path.join(tmp, 'sink.log'), args.workers, args.threads)
+    base = 'http://127.0.0.1:%d' % api_port
+    payload = os.path.join(tmp, 'payload')
+    with open(payload, 'wb') as f:
+        for _ in range(args.size_mib):
+            f.write(os.urandom(MiB))
+    mb = args.size_mib * MiB / 1e6
+    results = {k: [] for k in ('image_up', 'image_down', 'artifact_up',
+                               'artifact_down', 'sink_up', 'rss')}
+    try:
+        for n in range(args.rounds):
+            image = call('POST', base + '/v2/images',
+                         {'name': 'bench', 'disk_format': 'raw',
+                          'container_format': 'bare'})
+            results['image_up'].append(mb / upload(
+                base + '/v2/images/%s/file' % image['id'], payload))
+            results['image_down'].append(mb / download(
+                base + '/v2/images/%s/file' % image['id']))
+            call('DELETE', base + '/v2/images/%s' % image['id'])
+
+            art = call('POST', base + '/v2/artifacts/tosca_templates',
+                       {'name': 'bench-%d' % n})
+            rss = PeakRSS(api.pid)
+            rss.start()
+            results['artifact_up'].append(mb / upload(
+                base + art['self'] + '/template', payload))
+            results['rss'].append(rss.growth() / MiB)
+            results['artifact_down'].append(mb / download(
+                base + art['self'] + '/template'))
+            call('DELETE', base + art['self'])
+
+            results['sink_up'].append(mb / upload(
+                'http://127.0.0.1:%d/' % sink_port, payload))
+            print('round %d: ' % (n + 1) + ', '.join(
+                '%s %.0f' % (k, v[-1]) for k, v in results.items()),
+                flush=True)
+    finally:
+        for proc in (api, sink):
+            os.killpg(proc.pid, 15)
+            proc.wait()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    med = {k: statistics.median(v) for k, v in results.items()}
+    print('\n%d MiB payload, %d rounds, gunicorn %d worker(s) x %d '
+          'threads, median MB/s:' % (args.size_mib, args.rounds,
+                                     args.workers, args.threads))
+    print('  upload:   images %7.1f   artifacts %7.1f   limit (sink) %7.1f'
+          % (med['image_up'], med['artifact_up'], med['sink_up']))
+    print('  download: images %7.1f   artifacts %7.1f'
+          % (med['image_down'], med['artifact_down']))
+    print('ratios: upload artifacts/images %.2f (target >= 1.20), '
+          'download artifacts/images %.2f (target >= 0.95), '
+          'upload artifacts/limit %.2f'
+          % (med['artifact_up'] / med['image_up'],
+             med['artifact_down'] / med['image_down'],
+             med['artifact_up'] / med['sink_up']))
+    print('server peak RSS growth during the artifact upload: %.1f MiB '
+          '(target < 64)' % max(results['rss']))
+
+
+if __name__ == '__main__':
+    main()

@@ -499,13 +499,12 @@ def _filter_spec(fields, key, text):
 
 def list_artifacts(context, type_cls, params, types):
     """One page of visible artifacts of ``type_cls`` (of every type in
-    ``types`` when None), and whether there may be more.
+    ``types`` for base.AnyType), and whether there may be more.
 
     ``params`` is the request's query (a webob MultiDict).
     """
     policy.authorize(context, 'artifacts:list_artifacts', {})
-    fields = (type_cls.all_fields() if type_cls is not None
-              else dict(base.COMMON_FIELDS))
+    fields = type_cls.all_fields()
     limit = _limit(params)
     marker = params.get('marker')
     if marker is not None and not f.is_uuid(marker):
@@ -524,12 +523,13 @@ def list_artifacts(context, type_cls, params, types):
     if len(filters) > MAX_FILTERS:
         raise exception.Invalid('At most %d filters per request.'
                                 % MAX_FILTERS)
-    if type_cls is None:
+    type_name = type_cls.name
+    if type_cls is base.AnyType:
+        type_name = None
         filters.append({'where': 'column', 'column': 'type_name',
                         'op': 'in', 'values': sorted(types)})
     records = data_api().artifact_list(
-        context, type_cls.name if type_cls is not None else None,
-        filters=filters, sorts=sorts, limit=limit, marker=marker,
-        latest=latest)
+        context, type_name, filters=filters, sorts=sorts, limit=limit,
+        marker=marker, latest=latest)
     views = [present(types[r['type_name']], r) for r in records]
     return views, len(records) == limit and limit > 0

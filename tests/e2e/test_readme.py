@@ -38,6 +38,8 @@ class TestReadme(test_server.ServerTest):
                              result.stdout[-2000:] + result.stderr[-2000:])
         self.assertIn('"name": "wordpress"', result.stdout)
         self.assertIn('"description": "A blog"', result.stdout)
+        self.assertIn('heat_template_version: 2018-08-31\n'
+                      'heat_template_version', result.stdout)
         self.assertIn('"images": [', result.stdout)
         status, listed = self.server.json(
             'GET', '/v2/artifacts/heat_templates?name=wordpress')

@@ -335,6 +335,20 @@ class TestAllTypes(ListTest):
         self.assertEqual(['t'], self.names('type_name=tosca_templates',
                                            url='/v2/artifacts/all'))
 
+    def test_all_has_schemas_of_the_common_fields(self):
+        resp = self.request('GET', '/v2/artifacts/all')
+        schema = self.request('GET', resp.json['schema'])
+        self.assertEqual(200, schema.status_int)
+        items = schema.json['properties']['artifacts']['items']
+        self.assertIn('type_name', items['properties'])
+        self.assertNotIn('int1', items['properties'])
+        self.assertEqual(200, self.request(
+            'GET', '/v2/artifacts/schemas/all').status_int)
+
+    def test_all_takes_no_writes(self):
+        resp = self.request('POST', '/v2/artifacts/all', body={'name': 'x'})
+        self.assertError(404, resp, "Unknown artifact type 'all'")
+
     def test_all_rejects_type_fields(self):
         resp = self.request('GET', '/v2/artifacts/all?int1=1')
         self.assertError(400, resp, "Cannot filter on 'int1'")

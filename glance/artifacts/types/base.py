@@ -114,3 +114,12 @@ class ArtifactType(object):
                 raise f.DeclarationError(
                     'field %r: only common fields are read-only'
                     % field_name)
+
+
+class AnyType(ArtifactType):
+    """The ``all`` pseudo-type: artifacts of every enabled type, with the
+    fields they have in common; read-only."""
+
+    name = 'all'
+    display_name = 'Artifact of any type'
+    description = 'Lists artifacts across every enabled type.'

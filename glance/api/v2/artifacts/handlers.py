@@ -17,6 +17,7 @@ from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import policy
 from glance.artifacts import schemas
+from glance.artifacts.types import base
 from glance.common import wsgi
 
 PATCH_MEDIA_TYPES = ('application/openstack-images-v2.1-json-patch',
@@ -33,7 +34,11 @@ def _json(body, status=200, **headers):
     return response
 
 
-def _type(api, type_name):
+def _type(api, type_name, any_type=False):
+    """The enabled type of that name; with ``any_type``, also the ``all``
+    pseudo-type of lists and their schemas."""
+    if any_type and type_name == base.AnyType.name:
+        return base.AnyType
     type_cls = api.types.get(type_name)
     if type_cls is None:
         raise exception.UnknownType(
@@ -90,12 +95,12 @@ def list_types(api, req):
 
 def show_schema(api, req, type_name):
     policy.authorize(req.context, 'artifacts:list_types', {})
-    return _json(schemas.artifact_schema(_type(api, type_name)))
+    return _json(schemas.artifact_schema(_type(api, type_name, True)))
 
 
 def show_list_schema(api, req, type_name):
     policy.authorize(req.context, 'artifacts:list_types', {})
-    return _json(schemas.list_schema(_type(api, type_name)))
+    return _json(schemas.list_schema(_type(api, type_name, True)))
 
 
 # -- artifacts ---------------------------------------------------------------
@@ -108,7 +113,7 @@ def create_artifact(api, req, type_name):
 
 
 def list_artifacts(api, req, type_name):
-    type_cls = None if type_name == 'all' else _type(api, type_name)
+    type_cls = _type(api, type_name, any_type=True)
     views, more = catalog.list_artifacts(req.context, type_cls, req.GET,
                                          api.types)
     base = '%s/%s' % (catalog.PREFIX, type_name)

@@ -1,0 +1,30 @@
+"""The benchmark runs as the README says and prints its ratios (a smoke
+run with a small payload; the numbers themselves are not judged here)."""
+
+import os
+import re
+import subprocess
+import sys
+
+import testtools
+
+from tests import base
+
+
+class TestBenchmark(testtools.TestCase):
+
+    def test_benchmark_prints_rates_ratios_and_rss(self):
+        result = subprocess.run(
+            [sys.executable, os.path.join(base.ROOT, 'benchmarks', 'run.py'),
+             '--size-mib', '8', '--rounds', '1'],
+            capture_output=True, text=True, timeout=600)
+        self.assertEqual(0, result.returncode, result.stderr[-3000:])
+        out = result.stdout
+        self.assertRegex(out, r'upload: +images +[\d.]+ +artifacts +[\d.]+ '
+                              r'+limit \(sink\) +[\d.]+')
+        self.assertRegex(out, r'download: +images +[\d.]+ +artifacts')
+        self.assertRegex(out, r'ratios: upload artifacts/images [\d.]+ '
+                              r'\(target >= 1.20\), download '
+                              r'artifacts/images [\d.]+')
+        self.assertTrue(re.search(r'peak RSS growth during the artifact '
+                                  r'upload: [\d.]+ MiB', out))

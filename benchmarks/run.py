@@ -81,13 +81,17 @@ def curl(args):
     """Seconds curl took; fails loudly on an HTTP error."""
     out = subprocess.run(['curl', '-sS', '--fail', '-o', '/dev/null',
                           '-w', '%{time_total}'] + args,
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError('curl %s failed: %s' % (' '.join(args),
+                                                   out.stderr))
     return float(out.stdout)
 
 
 def upload(url, payload):
-    return curl(['-X', 'PUT', '-H', 'Content-Type: application/octet-stream',
-                 '-H', 'Expect:', '--data-binary', '@' + payload, url])
+    """PUT the file, streamed (-T), not read into curl's memory."""
+    return curl(['-T', payload, '-H', 'Content-Type: application/octet-stream',
+                 '-H', 'Expect:', url])
 
 
 def download(url):

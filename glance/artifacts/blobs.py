@@ -258,6 +258,9 @@ def download(context, type_cls, artifact_id, name, key):
     policy.authorize(context, 'artifacts:download_blob',
                      {'project_id': record['owner'] or ''})
     _blob_field(type_cls, name, key)
+    if record['status'] == 'deactivated' and not context.is_admin:
+        raise exception.Forbidden('The artifact is deactivated: only '
+                                  'administrators may download its data.')
     for row in record['blobs']:
         if row['field'] == name and row['key'] == (key or ''):
             return row

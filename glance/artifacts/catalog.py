@@ -37,6 +37,7 @@ MAX_FILTERS = 64
 MAX_IN_VALUES = 500
 MAX_SORT_KEYS = 8
 PATCH_OPS = ('add', 'replace', 'remove')
+MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
 
 
 def data_api():
@@ -168,7 +169,7 @@ def _check_visibility_change(context, visibility):
 
 # -- operations --------------------------------------------------------------
 
-def create(context, type_cls, body):
+def create(context, type_cls, body, types):
     policy.authorize(context, 'artifacts:create_artifact',
                      {'owner': context.owner})
     if not isinstance(body, dict):
@@ -184,8 +185,10 @@ def create(context, type_cls, body):
                         if name in body else
                         _validated(field, name, field.initial()))
     _check_visibility_change(context, values['visibility'])
+    artifact_id = str(uuid.uuid4())
+    _check_references(context, type_cls, artifact_id, values, types)
     values = _values(type_cls, values)
-    values.update(id=str(uuid.uuid4()), type_name=type_cls.name,
+    values.update(id=artifact_id, type_name=type_cls.name,
                   type_version=type_cls.type_version, owner=context.owner,
                   status='drafted')
     return present(type_cls, data_api().artifact_create(context, values))
@@ -269,7 +272,7 @@ def check_owner(context, view):
                       'owner': view['owner'] or ''})
 
 
-def delete(context, type_cls, artifact_id):
+def delete(context, type_cls, artifact_id, types):
     view = get(context, type_cls, artifact_id)
     check_owner(context, view)
     policy.authorize(context, 'artifacts:delete_artifact',
@@ -278,6 +281,18 @@ def delete(context, type_cls, artifact_id):
         raise exception.Forbidden(
             'Artifact %s is protected and cannot be deleted; set '
             '"protected" to false first.' % artifact_id)
+    referrers = data_api().artifact_referrers(
+        context, artifact_id, reference_fields(types))
+    if referrers:
+        seen = ['%s/%s (%s %s)' % (r['type_name'], r['id'], r['name'],
+                                   r['version'])
+                for r in referrers if r['visible']]
+        unseen = len(referrers) - len(seen)
+        raise exception.Conflict(
+            'Artifact %s is referenced by %s; remove those references '
+            'first.' % (artifact_id, ', '.join(
+                seen + (['%d artifact(s) you cannot see' % unseen]
+                        if unseen else []))))
     record = data_api().artifact_delete(context, artifact_id, type_cls.name)
     # The records are gone; now the data. An upload still running notices
     # at its end that its record is gone and deletes what it wrote.
@@ -288,7 +303,7 @@ def delete(context, type_cls, artifact_id):
             store.delete_partial(up['backend'], up['upload_id'])
 
 
-def update(context, type_cls, artifact_id, patch):
+def update(context, type_cls, artifact_id, patch, types):
     """Apply a JSON patch (RFC 6902: add, replace, remove)."""
     view = get(context, type_cls, artifact_id)
     check_owner(context, view)
@@ -320,9 +335,10 @@ def update(context, type_cls, artifact_id, patch):
                                 'is' if len(frozen) == 1 else 'are'))
     if 'visibility' in changes:
         _check_visibility_change(context, changes['visibility'])
-    record = data_api().artifact_update(context, artifact_id,
-                                        type_cls.name,
-                                        _values(type_cls, changes))
+    _check_references(context, type_cls, artifact_id, changes, types)
+    record = data_api().artifact_update(
+        context, artifact_id, type_cls.name, _values(type_cls, changes),
+        expect={'status': view['status']})
     return present(type_cls, record)
 
 
@@ -513,8 +529,14 @@ def list_artifacts(context, type_cls, params, types):
     sorts = _sorts(fields, params)
     filters = []
     latest = False
+    member_status = params.get('member_status', 'accepted')
+    if member_status not in MEMBER_STATUSES + ('all',):
+        raise exception.Invalid(
+            "member_status must be one of %s, not '%s'"
+            % (', '.join(MEMBER_STATUSES + ('all',)), member_status[:32]))
     for key, text in params.items():
-        if key in ('limit', 'marker', 'sort', 'sort_key', 'sort_dir'):
+        if key in ('limit', 'marker', 'sort', 'sort_key', 'sort_dir',
+                   'member_status'):
             continue
         if key == 'version' and text == 'latest':
             latest = True
@@ -530,6 +552,210 @@ def list_artifacts(context, type_cls, params, types):
                         'op': 'in', 'values': sorted(types)})
     records = data_api().artifact_list(
         context, type_name, filters=filters, sorts=sorts, limit=limit,
-        marker=marker, latest=latest)
+        marker=marker, latest=latest,
+        member_status=None if member_status == 'all' else member_status)
     views = [present(types[r['type_name']], r) for r in records]
     return views, len(records) == limit and limit > 0
+
+
+# -- references --------------------------------------------------------------
+
+MAX_GRAPH = 1000
+
+
+def reference_fields(types):
+    """[(type name, field name)] of every reference field of ``types``."""
+    return sorted((t.name, n) for t in types.values()
+                  for n, fd in t.fields.items() if f.reference_of(fd))
+
+
+def references(type_cls, record):
+    """[(field, position or key, id)] that an artifact record refers to."""
+    rows = {}
+    for row in record['properties']:
+        rows.setdefault(row['name'], []).append(row)
+    found = []
+    for name, field in sorted(type_cls.fields.items()):
+        if f.reference_of(field) and name in rows:
+            value = _from_rows(field, rows[name])
+            found += [(name, where, ref)
+                      for ref, where in f.referenced_ids(field, value)]
+    return found
+
+
+def _check_references(context, type_cls, artifact_id, values, types):
+    """Every id that the reference fields in ``values`` hold names a
+    visible artifact of an allowed type and version, and refers back
+    neither to this artifact nor, through others, to it."""
+    for name, value in values.items():
+        field = type_cls.all_fields()[name]
+        ref = f.reference_of(field)
+        if ref is None:
+            continue
+        for target_id, _where in f.referenced_ids(field, value):
+            if target_id == artifact_id:
+                raise exception.Invalid("'%s' cannot refer to the artifact "
+                                        "itself." % name)
+            try:
+                target = data_api().artifact_get(context, target_id)
+            except exception.NotFound:
+                raise exception.Invalid(
+                    "'%s' refers to %s: there is no artifact with that id "
+                    "that you can see." % (name, target_id))
+            allowed = ref.allowed_types or sorted(types)
+            if target['type_name'] not in allowed:
+                raise exception.Invalid(
+                    "'%s' refers to %s, a %s; it takes %s."
+                    % (name, target_id, target['type_name'],
+                       ' or '.join(allowed)))
+            if ref.versions and not ref.version_allowed(target['version']):
+                raise exception.Invalid(
+                    "'%s' refers to %s at version %s; it takes versions "
+                    "%s." % (name, target_id, target['version'],
+                             ref.versions))
+            if _reaches(target_id, artifact_id, types):
+                raise exception.Conflict(
+                    "'%s' would make a cycle: %s refers, directly or "
+                    "through others, to this artifact." % (name, target_id))
+
+
+def _reaches(start, goal, types):
+    """Whether ``goal`` is reachable from ``start`` along references
+    (whoever may see them)."""
+    admin = glance_context.get_admin_context()
+    seen, todo = set(), [start]
+    while todo:
+        current = todo.pop()
+        if current == goal:
+            return True
+        if current in seen or len(seen) > MAX_GRAPH:
+            continue
+        seen.add(current)
+        try:
+            record = data_api().artifact_get(admin, current)
+        except exception.NotFound:
+            continue
+        type_cls = types.get(record['type_name'])
+        if type_cls is not None:
+            todo += [ref for _n, _w, ref in references(type_cls, record)]
+    return False
+
+
+def dependencies(context, type_cls, view_record, types, transitive):
+    """The dependency graph of an artifact: the artifacts it refers to
+    (and, when transitive, theirs) and the references between them."""
+    nodes, edges = [], []
+    seen = {view_record['id']}
+    todo = [(type_cls, view_record)]
+    while todo and len(seen) <= MAX_GRAPH:
+        source_type, record = todo.pop(0)
+        for name, where, ref in references(source_type, record):
+            edges.append({'from': record['id'], 'to': ref, 'field': name,
+                          'key': where})
+            if ref in seen:
+                continue
+            seen.add(ref)
+            try:
+                target = data_api().artifact_get(context, ref)
+            except exception.NotFound:
+                nodes.append({'id': ref, 'visible': False})
+                continue
+            nodes.append({'id': ref, 'visible': True,
+                          'type_name': target['type_name'],
+                          'name': target['name'],
+                          'version': target['version'],
+                          'status': target['status'],
+                          'self': artifact_url(target['type_name'], ref)})
+            if transitive and target['type_name'] in types:
+                todo.append((types[target['type_name']], target))
+    return {'artifacts': nodes, 'references': edges}
+
+
+# -- lifecycle ---------------------------------------------------------------
+
+def _unset(field, value):
+    if isinstance(field, f.BlobDict):
+        return not value or any(b['status'] != 'active'
+                                for b in value.values())
+    if isinstance(field, f.Blob):
+        return value is None or value['status'] != 'active'
+    return value is None or value == [] or value == {} or value == ''
+
+
+def activate(context, type_cls, artifact_id, types):
+    """drafted -> active, once everything required on activation is there
+    and every referenced artifact is active; repeating it is harmless."""
+    record = get_record(context, type_cls, artifact_id)
+    view = present(type_cls, record)
+    policy.authorize(context, 'artifacts:activate_artifact',
+                     {'project_id': view['owner'] or ''})
+    if view['status'] == 'active':
+        return
+    if view['status'] != 'drafted':
+        raise exception.Conflict('The artifact is %s; reactivate it '
+                                 'instead.' % view['status'])
+    if record['uploads']:
+        raise exception.Conflict('An upload to the artifact is in '
+                                 'progress; activate it when it ends.')
+    missing = sorted(n for n, fd in type_cls.fields.items()
+                     if fd.required_on_activate and _unset(fd, view[n]))
+    if missing:
+        raise exception.Invalid(
+            'Cannot activate: %s must be set first (blobs with uploaded '
+            'data).' % ', '.join(missing))
+    for name, _where, ref in references(type_cls, record):
+        try:
+            target = data_api().artifact_get(context, ref)
+        except exception.NotFound:
+            target = {'status': 'gone or invisible'}
+        if target['status'] != 'active':
+            raise exception.Conflict(
+                "Cannot activate: '%s' refers to %s, which is %s; activate "
+                "it first." % (name, ref, target['status']))
+    data_api().artifact_update(
+        context, artifact_id, type_cls.name,
+        {'status': 'active', 'activated_at': timeutils.utcnow()},
+        expect={'status': 'drafted'})
+
+
+def _switch(context, type_cls, artifact_id, action, source, target):
+    view = get(context, type_cls, artifact_id)
+    policy.authorize(context, 'artifacts:%s_artifact' % action,
+                     {'project_id': view['owner'] or ''})
+    if view['status'] == target:
+        return
+    if view['status'] != source:
+        raise exception.Forbidden('Not allowed to %s an artifact in '
+                                  'status %s.' % (action, view['status']))
+    data_api().artifact_update(context, artifact_id, type_cls.name,
+                               {'status': target}, expect={'status': source})
+
+
+def deactivate(context, type_cls, artifact_id):
+    """active -> deactivated: data downloads are refused to non-admins."""
+    _switch(context, type_cls, artifact_id, 'deactivate', 'active',
+            'deactivated')
+
+
+def reactivate(context, type_cls, artifact_id):
+    _switch(context, type_cls, artifact_id, 'reactivate', 'deactivated',
+            'active')
+
+
+# -- tags --------------------------------------------------------------------
+
+def add_tag(context, type_cls, artifact_id, tag):
+    view = get(context, type_cls, artifact_id)
+    check_owner(context, view)
+    field = base.COMMON_FIELDS['tags']
+    _validated(field.element, 'tag', tag)
+    if tag not in view['tags'] and len(view['tags']) >= field.max_count:
+        raise exception.TooLarge('Maximum tag count of %d exceeded.'
+                                 % field.max_count)
+    data_api().artifact_tag_add(context, artifact_id, type_cls.name, tag)
+
+
+def delete_tag(context, type_cls, artifact_id, tag):
+    view = get(context, type_cls, artifact_id)
+    check_owner(context, view)
+    data_api().artifact_tag_delete(context, artifact_id, type_cls.name, tag)

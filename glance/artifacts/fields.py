@@ -360,15 +360,22 @@ class SemVer(Field):
 
 
 class Reference(Field):
-    """The id of another artifact, of one of ``allowed_types``
-    (any enabled type when empty)."""
+    """The id of another artifact, of one of ``allowed_types`` (any enabled
+    type when empty) and, when ``versions`` is given (such as
+    ">=1.0.0,<2.0.0"), with a version in that range."""
     kind = 'reference'
     json_type = 'string'
     column = 'str_value'
 
-    def __init__(self, allowed_types=(), **flags):
+    def __init__(self, allowed_types=(), versions=None, **flags):
         self.allowed_types = list(allowed_types)
+        self.versions = versions
+        self._bounds = parse_version_range(versions) if versions else []
         super(Reference, self).__init__(**flags)
+
+    def version_allowed(self, version):
+        key = semver.sort_key(version)
+        return all(_RANGE_OPS[op](key, bound) for op, bound in self._bounds)
 
     def _check(self, value):
         if not is_uuid(value):
@@ -381,7 +388,32 @@ class Reference(Field):
         s = {'type': 'string', 'format': 'uuid'}
         if self.allowed_types:
             s['x-allowed-types'] = self.allowed_types
+        if self.versions:
+            s['x-allowed-versions'] = self.versions
         return s
+
+
+_RANGE_OPS = {'>=': lambda a, b: a >= b, '>': lambda a, b: a > b,
+              '<=': lambda a, b: a <= b, '<': lambda a, b: a < b,
+              '==': lambda a, b: a == b}
+_RANGE_ITEM = re.compile(r'^\s*(>=|<=|==|>|<)\s*(\S+)\s*$')
+
+
+def parse_version_range(text):
+    """[(op, version key)] of a range such as ">=1.0.0,<2.0.0"."""
+    bounds = []
+    for item in text.split(','):
+        match = _RANGE_ITEM.match(item)
+        if match is None:
+            raise DeclarationError('invalid version range %r: use '
+                                   'comparisons such as >=1.0.0,<2.0.0'
+                                   % text)
+        try:
+            bounds.append((match.group(1), semver.sort_key(match.group(2))))
+        except semver.InvalidVersion as e:
+            raise DeclarationError('invalid version range %r: %s'
+                                   % (text, e))
+    return bounds
 
 
 _UUID = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?'
@@ -497,17 +529,42 @@ def check_key(key, max_length):
 class ReferenceList(List):
     kind = 'reference_list'
 
-    def __init__(self, allowed_types=(), **flags):
+    def __init__(self, allowed_types=(), versions=None, **flags):
         super(ReferenceList, self).__init__(
-            element=Reference(allowed_types=allowed_types), **flags)
+            element=Reference(allowed_types=allowed_types,
+                              versions=versions), **flags)
 
 
 class ReferenceDict(Dict):
     kind = 'reference_dict'
 
-    def __init__(self, allowed_types=(), **flags):
+    def __init__(self, allowed_types=(), versions=None, **flags):
         super(ReferenceDict, self).__init__(
-            element=Reference(allowed_types=allowed_types), **flags)
+            element=Reference(allowed_types=allowed_types,
+                              versions=versions), **flags)
+
+
+def reference_of(field):
+    """The Reference declaration of a reference field (or of its items),
+    else None."""
+    if isinstance(field, Reference):
+        return field
+    if isinstance(field, Collection) and isinstance(field.element,
+                                                    Reference):
+        return field.element
+    return None
+
+
+def referenced_ids(field, value):
+    """The artifact ids a reference field's value holds, with where: [(id,
+    position or key or None)]."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return list(zip(value, range(len(value))))
+    if isinstance(value, dict):
+        return [(v, k) for k, v in sorted(value.items())]
+    return [(value, None)]
 
 
 class Blob(Field):

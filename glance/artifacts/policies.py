@@ -86,6 +86,63 @@ rules = [
         operations=[{'path': BASE + '/{type}/{id}/{blob}',
                      'method': 'PUT'}]),
     oslo_policy.DocumentedRuleDefault(
+        name='artifacts:activate_artifact',
+        check_str='%s or (%s)' % (ADMIN, PROJECT_MEMBER),
+        scope_types=['project'],
+        description='Activate a drafted artifact of the caller\'s project.',
+        operations=[{'path': BASE + '/{type}/{id}/actions/activate',
+                     'method': 'POST'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:deactivate_artifact',
+        check_str='%s or (%s)' % (ADMIN, PROJECT_MEMBER),
+        scope_types=['project'],
+        description='Deactivate an active artifact (as deactivate for '
+                    'images).',
+        operations=[{'path': BASE + '/{type}/{id}/actions/deactivate',
+                     'method': 'POST'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:reactivate_artifact',
+        check_str='%s or (%s)' % (ADMIN, PROJECT_MEMBER),
+        scope_types=['project'],
+        description='Reactivate a deactivated artifact.',
+        operations=[{'path': BASE + '/{type}/{id}/actions/reactivate',
+                     'method': 'POST'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:add_member',
+        check_str='%s or (%s)' % (ADMIN, PROJECT_MEMBER),
+        scope_types=['project'],
+        description='Share an artifact of the caller\'s project with '
+                    'another project.',
+        operations=[{'path': BASE + '/{type}/{id}/members',
+                     'method': 'POST'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:get_members',
+        check_str='%s or (%s and (project_id:%%(project_id)s or '
+                  'project_id:%%(member_id)s))' % (ADMIN, READER),
+        scope_types=['project'],
+        description='Read the members of an artifact: the owner all of '
+                    'them, a member itself.',
+        operations=[{'path': BASE + '/{type}/{id}/members',
+                     'method': 'GET'},
+                    {'path': BASE + '/{type}/{id}/members/{member}',
+                     'method': 'GET'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:modify_member',
+        check_str='%s or (%s and project_id:%%(member_id)s)'
+                  % (ADMIN, MEMBER),
+        scope_types=['project'],
+        description='Accept or reject an artifact shared with the '
+                    'caller\'s project.',
+        operations=[{'path': BASE + '/{type}/{id}/members/{member}',
+                     'method': 'PUT'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:delete_member',
+        check_str='%s or (%s)' % (ADMIN, PROJECT_MEMBER),
+        scope_types=['project'],
+        description='Stop sharing an artifact with a project.',
+        operations=[{'path': BASE + '/{type}/{id}/members/{member}',
+                     'method': 'DELETE'}]),
+    oslo_policy.DocumentedRuleDefault(
         name='artifacts:publicize_artifact', check_str=ADMIN,
         scope_types=['project'],
         description='Make an artifact public (visible to every project).',

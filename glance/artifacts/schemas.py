@@ -59,3 +59,31 @@ def list_schema(type_cls):
             {'rel': 'describedby', 'href': '{schema}'},
         ],
     }
+
+
+def member_schema():
+    return {
+        'name': 'member',
+        'type': 'object',
+        'properties': {
+            'artifact_id': {'type': 'string', 'format': 'uuid'},
+            'member_id': {'type': 'string', 'maxLength': 255},
+            'status': {'type': 'string',
+                       'enum': ['pending', 'accepted', 'rejected']},
+            'created_at': {'type': 'string', 'format': 'date-time'},
+            'updated_at': {'type': 'string', 'format': 'date-time'},
+            'schema': {'type': 'string', 'readOnly': True},
+        },
+    }
+
+
+def members_schema():
+    return {
+        'name': 'members',
+        'type': 'object',
+        'properties': {
+            'members': {'type': 'array', 'items': member_schema()},
+            'schema': {'type': 'string'},
+        },
+        'links': [{'rel': 'describedby', 'href': '{schema}'}],
+    }

@@ -59,6 +59,9 @@ COMMON_FIELDS = {
 
 COLUMNS = frozenset(COMMON_FIELDS) - {'tags', 'metadata'}
 
+#: Path segments under /v2/artifacts/{type}/{id}/ that are not fields.
+RESERVED_FIELDS = ('actions', 'members', 'self', 'schema', 'dependency_graph')
+
 
 class ArtifactType(object):
     """Subclass and declare: a type is data, not code.
@@ -102,6 +105,10 @@ class ArtifactType(object):
             if field_name in COMMON_FIELDS:
                 raise f.DeclarationError(
                     'field %r clashes with a common field' % field_name)
+            if field_name in RESERVED_FIELDS:
+                raise f.DeclarationError(
+                    'field name %r is reserved for the API (%s)'
+                    % (field_name, ', '.join(RESERVED_FIELDS)))
             if not isinstance(field, f.Field):
                 raise f.DeclarationError(
                     'field %r is not a glance.artifacts.fields.Field'

@@ -52,6 +52,8 @@ class SampleArtifact(base.ArtifactType):
                             filterable=True),
         'ref_list': f.ReferenceList(allowed_types=['sample_artifacts']),
         'ref_dict': f.ReferenceDict(),
+        'ref_v1': f.Reference(allowed_types=['sample_artifacts'],
+                              versions='>=1.0.0,<2.0.0', mutable=True),
         'blob1': f.Blob(max_size=2 ** 20, required_on_activate=True),
         'blob_dict': f.BlobDict(max_size=2 ** 20, max_count=10),
     }

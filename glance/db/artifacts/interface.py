@@ -10,14 +10,27 @@ artifact_create(context, values) -> record
     Insert; Duplicate when (type_name, name, version, owner) exists.
 artifact_get(context, artifact_id, type_name=None) -> record
     NotFound unless the artifact exists, is visible and is of type_name.
-artifact_list(context, type_name, filters, sorts, limit, marker, latest)
-    -> [record]; InvalidMarker for a marker outside the list.
-artifact_update(context, artifact_id, type_name, values) -> record
-    Change columns, and replace the given properties, tags and metadata.
+artifact_list(context, type_name, filters, sorts, limit, marker, latest,
+              member_status) -> [record]
+    InvalidMarker for a marker outside the list.
+artifact_update(context, artifact_id, type_name, values, expect=None)
+    -> record. Change columns, and replace the given properties, tags and
+    metadata; Conflict unless the columns in ``expect`` have those values.
+artifact_tag_add(context, artifact_id, type_name, tag) -> tag count
+artifact_tag_delete(context, artifact_id, type_name, tag)
+    NotFound when the artifact has no such tag.
+artifact_referrers(context, artifact_id, fields) -> [referrer]
+    Artifacts whose reference fields [(type_name, field)] hold the id.
+member_create(context, artifact_id, type_name, member) -> member row
+member_list(context, artifact_id, type_name, member=None) -> [member row]
+member_update(context, artifact_id, type_name, member, status) -> row
+member_delete(context, artifact_id, type_name, member)
 artifact_delete(context, artifact_id, type_name) -> record
     Remove the artifact and all it owns.
 blob_upload_begin(context, artifact_id, type_name, field, key, upload)
-    Record an upload in progress; Conflict while another one runs.
+    Record an upload in progress; Conflict while another one runs, or
+    when the artifact is no longer drafted (blobs are frozen then; so
+    does blob_upload_finish).
 blob_upload_heartbeat(context, artifact_id, field, key, upload_id) -> bool
     Mark it alive; False once it is no longer recorded.
 blob_upload_finish(context, artifact_id, type_name, field, key, upload_id,
@@ -35,6 +48,9 @@ shown to clients) and ``uploads`` (uploads in progress).
 """
 
 FUNCTIONS = ('artifact_create', 'artifact_get', 'artifact_list',
-             'artifact_update', 'artifact_delete', 'blob_upload_begin',
+             'artifact_update', 'artifact_delete', 'artifact_tag_add',
+             'artifact_tag_delete', 'artifact_referrers', 'member_create',
+             'member_list', 'member_update', 'member_delete',
+             'blob_upload_begin',
              'blob_upload_heartbeat', 'blob_upload_finish',
              'blob_upload_abort', 'blob_upload_list')

@@ -53,10 +53,10 @@ def _visible(t, context):
     return sa.or_(*conds)
 
 
-def _listed(t, context, visibility_filtered):
-    """What a context lists by default, as images lists: its own, public,
-    and shared with it once accepted; community ones only when the list
-    asks for a visibility."""
+def _listed(t, context, visibility_filtered, member_status):
+    """What a context lists, as images lists: its own, public, and shared
+    with it with ``member_status`` (accepted by default; None for any);
+    community ones only when the list asks for a visibility."""
     if context.is_admin:
         return sa.true()
     conds = [t.c.visibility == 'public']
@@ -64,7 +64,8 @@ def _listed(t, context, visibility_filtered):
         conds.append(t.c.visibility == 'community')
     if context.owner:
         conds += [t.c.owner == context.owner,
-                  _shared_with(t, context.owner, ('accepted',))]
+                  _shared_with(t, context.owner, member_status and
+                               (member_status,))]
     return sa.or_(*conds)
 
 
@@ -192,14 +193,20 @@ def artifact_create(context, values):
 
 
 @_retry
-def artifact_update(context, artifact_id, type_name, values):
+def artifact_update(context, artifact_id, type_name, values, expect=None):
     """Change the given columns and replace the given properties, tags and
-    metadata of a visible artifact in one transaction."""
+    metadata of a visible artifact in one transaction; Conflict unless its
+    columns have the values in ``expect`` (e.g. {'status': 'drafted'})."""
     cols = _columns(values)
     cols['updated_at'] = timeutils.utcnow()
     try:
         with get_engine().begin() as conn:
             current = _get(conn, context, artifact_id, type_name)
+            for column, value in (expect or {}).items():
+                if current[column] != value:
+                    raise errors.Conflict(
+                        'The artifact changed meanwhile: its %s is %s, not '
+                        '%s.' % (column, current[column], value))
             conn.execute(A.update().where(A.c.id == artifact_id)
                          .values(**cols))
             _write_children(conn, artifact_id, values)
@@ -271,10 +278,10 @@ def _filter(t, spec):
     return exists(_COMPARE[op])
 
 
-def _conditions(t, context, type_name, filters):
+def _conditions(t, context, type_name, filters, member_status):
     visibility_filtered = any(f['where'] == 'column' and
                               f['column'] == 'visibility' for f in filters)
-    conds = [_listed(t, context, visibility_filtered)]
+    conds = [_listed(t, context, visibility_filtered, member_status)]
     if type_name is not None:
         conds.append(t.c.type_name == type_name)
     conds += [_filter(t, f) for f in filters]
@@ -309,7 +316,7 @@ def _after(keys, marker_values):
 
 
 def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
-                  marker=None, latest=False):
+                  marker=None, latest=False, member_status='accepted'):
     """Visible artifacts of ``type_name`` (all types when None).
 
     filters: [{'where': 'column'|'property'|'tag'|'metadata', 'op': ...,
@@ -317,15 +324,18 @@ def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
     sorts: [{'where': 'column'|'property', 'column': ..., 'field': ...,
              'dir': 'asc'|'desc'}]; ``id`` is always the last key.
     latest: only the highest version of each name among the matches.
+    member_status: of artifacts shared with the caller, list those whose
+    membership has this status (None: any).
     """
     filters = list(filters)
-    conds = _conditions(A, context, type_name, filters)
+    conds = _conditions(A, context, type_name, filters, member_status)
     if latest:
         b = A.alias('b')
         highest = (sa.select(sa.func.max(b.c.version_key))
                    .where(b.c.type_name == A.c.type_name,
                           b.c.name == A.c.name,
-                          *_conditions(b, context, type_name, filters))
+                          *_conditions(b, context, type_name, filters,
+                                       member_status))
                    .scalar_subquery())
         conds.append(A.c.version_key == highest)
     keys = [(_sort_expression(A, s), s['dir']) for s in sorts]
@@ -358,6 +368,12 @@ def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
 U = models.blob_uploads
 
 
+def _check_drafted(record):
+    if record['status'] != 'drafted':
+        raise errors.Conflict('The artifact is %s: its blobs are frozen.'
+                              % record['status'])
+
+
 def _upload_key(artifact_id, field, key):
     return [U.c.artifact_id == artifact_id, U.c.field == field,
             U.c.key == key]
@@ -370,7 +386,7 @@ def blob_upload_begin(context, artifact_id, type_name, field, key, upload):
     now = timeutils.utcnow()
     try:
         with get_engine().begin() as conn:
-            _get(conn, context, artifact_id, type_name)
+            _check_drafted(_get(conn, context, artifact_id, type_name))
             conn.execute(U.insert().values(
                 artifact_id=artifact_id, field=field, key=key,
                 upload_id=upload['upload_id'], backend=upload['backend'],
@@ -410,6 +426,7 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
             raise errors.Conflict(
                 'The upload to %s was cancelled while it ran (the artifact '
                 'was deleted, or the upload was taken for dead).' % field)
+        _check_drafted(_get(conn, context, artifact_id, type_name))
         where = [b.c.artifact_id == artifact_id, b.c.field == field,
                  b.c.key == key]
         previous = conn.execute(sa.select(b).where(*where)).first()
@@ -446,3 +463,117 @@ def blob_upload_list(context, artifact_id=None):
         return []
     with get_engine().connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+# -- tags --------------------------------------------------------------------
+
+def artifact_tag_add(context, artifact_id, type_name, tag):
+    """Add a tag (adding it twice is harmless); returns the tag count."""
+    tg = models.tags
+    with get_engine().begin() as conn:
+        _get(conn, context, artifact_id, type_name)
+        exists = conn.execute(sa.select(tg.c.value).where(
+            tg.c.artifact_id == artifact_id, tg.c.value == tag)).first()
+        if exists is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(tg.insert().values(artifact_id=artifact_id,
+                                                    value=tag))
+            except db_exc.DBDuplicateEntry:
+                pass
+            conn.execute(A.update().where(A.c.id == artifact_id)
+                         .values(updated_at=timeutils.utcnow()))
+        return conn.execute(sa.select(sa.func.count()).where(
+            tg.c.artifact_id == artifact_id)).scalar()
+
+
+def artifact_tag_delete(context, artifact_id, type_name, tag):
+    """Remove a tag; NotFound when the artifact does not have it."""
+    tg = models.tags
+    with get_engine().begin() as conn:
+        _get(conn, context, artifact_id, type_name)
+        if not conn.execute(tg.delete().where(
+                tg.c.artifact_id == artifact_id,
+                tg.c.value == tag)).rowcount:
+            raise errors.NotFound("The artifact has no tag '%s'." % tag)
+        conn.execute(A.update().where(A.c.id == artifact_id)
+                     .values(updated_at=timeutils.utcnow()))
+
+
+# -- references --------------------------------------------------------------
+
+def artifact_referrers(context, artifact_id, fields):
+    """Artifacts (any visibility) whose reference fields, given as
+    [(type_name, field_name)], hold ``artifact_id``: [{'id', 'type_name',
+    'name', 'version', 'visible'}]."""
+    if not fields:
+        return []
+    match = sa.or_(*[sa.and_(A.c.type_name == t, P.c.name == n)
+                     for t, n in fields])
+    query = (sa.select(A.c.id, A.c.type_name, A.c.name, A.c.version,
+                       _visible(A, context).label('visible'))
+             .select_from(A.join(P, P.c.artifact_id == A.c.id))
+             .where(P.c.str_value == artifact_id, match)
+             .distinct().order_by(A.c.id))
+    with get_engine().connect() as conn:
+        return [dict(r._mapping, visible=bool(r.visible))
+                for r in conn.execute(query)]
+
+
+# -- members -----------------------------------------------------------------
+
+M = models.members
+
+
+def _member_row(row):
+    return dict(row._mapping)
+
+
+def member_create(context, artifact_id, type_name, member):
+    """Share a visible artifact with project ``member`` (status pending);
+    Duplicate when it is a member already."""
+    now = timeutils.utcnow()
+    try:
+        with get_engine().begin() as conn:
+            _get(conn, context, artifact_id, type_name)
+            conn.execute(M.insert().values(
+                artifact_id=artifact_id, member=member, status='pending',
+                created_at=now, updated_at=now))
+            return _member_row(conn.execute(sa.select(M).where(
+                M.c.artifact_id == artifact_id,
+                M.c.member == member)).one())
+    except db_exc.DBDuplicateEntry:
+        raise errors.Duplicate('%s is a member of the artifact already.'
+                               % member)
+
+
+def member_list(context, artifact_id, type_name, member=None):
+    """Members of a visible artifact (only ``member`` when given)."""
+    with get_engine().connect() as conn:
+        _get(conn, context, artifact_id, type_name)
+        query = sa.select(M).where(M.c.artifact_id == artifact_id)
+        if member is not None:
+            query = query.where(M.c.member == member)
+        return [_member_row(r) for r in conn.execute(
+            query.order_by(M.c.created_at, M.c.member))]
+
+
+def member_update(context, artifact_id, type_name, member, status):
+    with get_engine().begin() as conn:
+        _get(conn, context, artifact_id, type_name)
+        where = [M.c.artifact_id == artifact_id, M.c.member == member]
+        if not conn.execute(M.update().where(*where).values(
+                status=status, updated_at=timeutils.utcnow())).rowcount:
+            raise errors.NotFound('%s is not a member of the artifact.'
+                                  % member)
+        return _member_row(conn.execute(sa.select(M).where(*where)).one())
+
+
+def member_delete(context, artifact_id, type_name, member):
+    with get_engine().begin() as conn:
+        _get(conn, context, artifact_id, type_name)
+        if not conn.execute(M.delete().where(
+                M.c.artifact_id == artifact_id,
+                M.c.member == member)).rowcount:
+            raise errors.NotFound('%s is not a member of the artifact.'
+                                  % member)

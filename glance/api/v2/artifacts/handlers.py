@@ -15,6 +15,7 @@ import webob.exc
 from glance.artifacts import blobs
 from glance.artifacts import catalog
 from glance.artifacts import exception
+from glance.artifacts import members
 from glance.artifacts import policy
 from glance.artifacts import schemas
 from glance.artifacts.types import base
@@ -108,7 +109,7 @@ def show_list_schema(api, req, type_name):
 def create_artifact(api, req, type_name):
     type_cls = _type(api, type_name)
     body = _body(req)
-    artifact = catalog.create(req.context, type_cls, body)
+    artifact = catalog.create(req.context, type_cls, body, api.types)
     return _json(artifact, status=201, Location=artifact['self'])
 
 
@@ -127,7 +128,17 @@ def list_artifacts(api, req, type_name):
 
 def show_artifact(api, req, type_name, artifact_id):
     type_cls = _type(api, type_name)
-    return _json(catalog.get(req.context, type_cls, artifact_id))
+    mode = req.GET.get('dependencies')
+    if mode not in (None, 'direct', 'transitive'):
+        raise webob.exc.HTTPBadRequest(
+            explanation="dependencies must be direct or transitive, not "
+                        "'%s'" % mode[:32])
+    record = catalog.get_record(req.context, type_cls, artifact_id)
+    view = catalog.present(type_cls, record)
+    if mode:
+        view['dependency_graph'] = catalog.dependencies(
+            req.context, type_cls, record, api.types, mode == 'transitive')
+    return _json(view)
 
 
 def update_artifact(api, req, type_name, artifact_id):
@@ -139,13 +150,78 @@ def update_artifact(api, req, type_name, artifact_id):
                    % (' or '.join(PATCH_MEDIA_TYPES), req.content_type[:64]),
             headers=[('Accept-Patch', ', '.join(PATCH_MEDIA_TYPES))])
     patch = _body(req)
-    return _json(catalog.update(req.context, type_cls, artifact_id, patch))
+    return _json(catalog.update(req.context, type_cls, artifact_id, patch,
+                                api.types))
 
 
 def delete_artifact(api, req, type_name, artifact_id):
     type_cls = _type(api, type_name)
-    catalog.delete(req.context, type_cls, artifact_id)
+    catalog.delete(req.context, type_cls, artifact_id, api.types)
     return webob.Response(status=204)
+
+
+ACTIONS = ('activate', 'deactivate', 'reactivate')
+
+
+def artifact_action(api, req, type_name, artifact_id, action):
+    type_cls = _type(api, type_name)
+    if action == 'activate':
+        catalog.activate(req.context, type_cls, artifact_id, api.types)
+    elif action == 'deactivate':
+        catalog.deactivate(req.context, type_cls, artifact_id)
+    elif action == 'reactivate':
+        catalog.reactivate(req.context, type_cls, artifact_id)
+    else:
+        raise webob.exc.HTTPNotFound(
+            explanation="Unknown action '%s'; the actions are: %s"
+                        % (action[:32], ', '.join(ACTIONS)))
+    return webob.Response(status=204)
+
+
+# -- tags and members --------------------------------------------------------
+
+def add_tag(api, req, type_name, artifact_id, tag):
+    catalog.add_tag(req.context, _type(api, type_name), artifact_id, tag)
+    return webob.Response(status=204)
+
+
+def delete_tag(api, req, type_name, artifact_id, tag):
+    catalog.delete_tag(req.context, _type(api, type_name), artifact_id, tag)
+    return webob.Response(status=204)
+
+
+def add_member(api, req, type_name, artifact_id):
+    return _json(members.add(req.context, _type(api, type_name),
+                             artifact_id, _body(req)))
+
+
+def list_members(api, req, type_name, artifact_id):
+    return _json(members.list_members(req.context, _type(api, type_name),
+                                      artifact_id))
+
+
+def show_member(api, req, type_name, artifact_id, member):
+    return _json(members.get_member(req.context, _type(api, type_name),
+                                    artifact_id, member))
+
+
+def update_member(api, req, type_name, artifact_id, member):
+    return _json(members.update_member(req.context, _type(api, type_name),
+                                       artifact_id, member, _body(req)))
+
+
+def delete_member(api, req, type_name, artifact_id, member):
+    members.delete_member(req.context, _type(api, type_name), artifact_id,
+                          member)
+    return webob.Response(status=204)
+
+
+def show_member_schema(api, req):
+    return _json(schemas.member_schema())
+
+
+def show_members_schema(api, req):
+    return _json(schemas.members_schema())
 
 
 # -- blob data ---------------------------------------------------------------

@@ -1,0 +1,96 @@
+"""Sharing: the members of shared artifacts, as image members.
+
+The owner adds and removes members (projects); a member accepts or
+rejects, and may read the artifact directly even while pending; lists show
+it once accepted. Only shared artifacts take members.
+"""
+
+from glance.artifacts import catalog
+from glance.artifacts import exception
+from glance.artifacts import fields as f
+from glance.artifacts import policy
+from glance.common import timeutils as glance_timeutils
+
+MEMBER_ID = f.String(min_length=1, max_length=255, required=True)
+SCHEMA = '%s/schemas/member' % catalog.PREFIX
+
+
+def _view(row):
+    return {'artifact_id': row['artifact_id'], 'member_id': row['member'],
+            'status': row['status'],
+            'created_at': glance_timeutils.isotime(row['created_at']),
+            'updated_at': glance_timeutils.isotime(row['updated_at']),
+            'schema': SCHEMA}
+
+
+def _target(view, member=None):
+    return {'project_id': view['owner'] or '', 'member_id': member or ''}
+
+
+def _sees_all(context, view):
+    return context.is_admin or (context.owner is not None and
+                                context.owner == view['owner'])
+
+
+def add(context, type_cls, artifact_id, body):
+    view = catalog.get(context, type_cls, artifact_id)
+    policy.authorize(context, 'artifacts:add_member', _target(view))
+    if view['visibility'] != 'shared':
+        raise exception.Forbidden('Only shared artifacts have members; '
+                                  'this one is %s.' % view['visibility'])
+    if not isinstance(body, dict) or set(body) != {'member'}:
+        raise exception.Invalid('The body must be {"member": PROJECT_ID}.')
+    try:
+        member = MEMBER_ID.validate(body['member'])
+    except f.InvalidValue as e:
+        raise exception.Invalid("Invalid value for 'member': %s" % e)
+    return _view(catalog.data_api().member_create(
+        context, artifact_id, type_cls.name, member))
+
+
+def list_members(context, type_cls, artifact_id):
+    view = catalog.get(context, type_cls, artifact_id)
+    policy.authorize(context, 'artifacts:get_members',
+                     _target(view, context.owner))
+    only = None if _sees_all(context, view) else (context.owner or '')
+    rows = catalog.data_api().member_list(context, artifact_id,
+                                          type_cls.name, only)
+    return {'members': [_view(r) for r in rows], 'schema':
+            '%s/schemas/members' % catalog.PREFIX}
+
+
+def get_member(context, type_cls, artifact_id, member):
+    view = catalog.get(context, type_cls, artifact_id)
+    policy.authorize(context, 'artifacts:get_members',
+                     _target(view, member))
+    if not _sees_all(context, view) and member != context.owner:
+        raise exception.NotFound('%s is not a member of the artifact.'
+                                 % member[:255])
+    rows = catalog.data_api().member_list(context, artifact_id,
+                                          type_cls.name, member)
+    if not rows:
+        raise exception.NotFound('%s is not a member of the artifact.'
+                                 % member[:255])
+    return _view(rows[0])
+
+
+def update_member(context, type_cls, artifact_id, member, body):
+    """The member itself sets its status."""
+    view = catalog.get(context, type_cls, artifact_id)
+    get_member(context, type_cls, artifact_id, member)
+    policy.authorize(context, 'artifacts:modify_member',
+                     _target(view, member))
+    if not isinstance(body, dict) or set(body) != {'status'} or \
+            body['status'] not in catalog.MEMBER_STATUSES:
+        raise exception.Invalid('The body must be {"status": S} with S one '
+                                'of %s.' % ', '.join(catalog.MEMBER_STATUSES))
+    return _view(catalog.data_api().member_update(
+        context, artifact_id, type_cls.name, member, body['status']))
+
+
+def delete_member(context, type_cls, artifact_id, member):
+    view = catalog.get(context, type_cls, artifact_id)
+    policy.authorize(context, 'artifacts:delete_member',
+                     _target(view, member))
+    catalog.data_api().member_delete(context, artifact_id, type_cls.name,
+                                     member)

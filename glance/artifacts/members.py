@@ -61,11 +61,12 @@ def list_members(context, type_cls, artifact_id):
 
 def get_member(context, type_cls, artifact_id, member):
     view = catalog.get(context, type_cls, artifact_id)
-    policy.authorize(context, 'artifacts:get_members',
-                     _target(view, member))
+    # Other projects' memberships are not the caller's to know of.
     if not _sees_all(context, view) and member != context.owner:
         raise exception.NotFound('%s is not a member of the artifact.'
                                  % member[:255])
+    policy.authorize(context, 'artifacts:get_members',
+                     _target(view, member))
     rows = catalog.data_api().member_list(context, artifact_id,
                                           type_cls.name, member)
     if not rows:

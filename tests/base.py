@@ -24,13 +24,13 @@ TEST_AUTH_PIPELINE = ('testauth = cors http_proxy_to_wsgi versionnegotiation '
 
 
 def write_env(root, flavor='', types=ALL_TYPES, extra='',
-              more_stores=('fs2',)):
+              more_stores=('fs2',), database=None):
     """Config and data directories for one glance-api under ``root``
-    (stores "fs" in root/store and "fs2" in root/fs2); returns the config
-    directory."""
+    (stores "fs" in root/store and "fs2" in root/fs2; ``database``, by
+    default a SQLite file); returns the config directory."""
     confdir = os.path.join(root, 'etc')
     conf = dev.write_config(confdir, root, flavor=flavor, types=types,
-                            more_stores=more_stores)
+                            more_stores=more_stores, database=database)
     if extra:
         with open(conf, 'a') as f:
             f.write(extra)

@@ -32,7 +32,7 @@ log_file = {dev}/glance-api.log
 flavor = {flavor}
 
 [database]
-connection = sqlite:///{dev}/glance.sqlite
+connection = {database}
 
 [glance_store]
 default_backend = fs
@@ -85,7 +85,8 @@ def ensure_venv():
         subprocess.check_call([python, '-m', 'pip', 'install', '-q',
                                '--upgrade', 'pip'])
         subprocess.check_call([python, '-m', 'pip', 'install', '-q',
-                               '-e', ROOT + '[test]', '-r', os.path.join(
+                               '-e', ROOT + '[test,mysql,postgresql]',
+                               '-r', os.path.join(
                                    ROOT, 'tests', 'glance_compat',
                                    'requirements.txt')])
         with open(stamp, 'w') as f:
@@ -93,10 +94,12 @@ def ensure_venv():
 
 
 def write_config(confdir, datadir, flavor='', types=DEFAULT_TYPES,
-                 debug=False, more_stores=()):
+                 debug=False, more_stores=(), database=None):
     """A glance-api.conf and paste file for a development glance-api:
-    filesystem store "fs" in datadir/store, and one more filesystem store
-    in datadir/NAME for each name in ``more_stores``."""
+    ``database`` (by default a SQLite file in datadir), filesystem store
+    "fs" in datadir/store, and one more filesystem store in datadir/NAME
+    for each name in ``more_stores``."""
+    database = database or 'sqlite:///%s/glance.sqlite' % datadir
     os.makedirs(confdir, exist_ok=True)
     for sub in ('store', 'staging', 'tasks') + tuple(more_stores):
         os.makedirs(os.path.join(datadir, sub), exist_ok=True)
@@ -106,7 +109,7 @@ def write_config(confdir, datadir, flavor='', types=DEFAULT_TYPES,
     with open(os.path.join(confdir, 'glance-api.conf'), 'w') as f:
         f.write(CONFIG.format(dev=datadir, flavor=flavor, types=types,
                               debug=debug, backends=backends,
-                              more_stores=sections))
+                              more_stores=sections, database=database))
     shutil.copy(os.path.join(ROOT, 'etc', 'glance-api-paste.ini'),
                 os.path.join(confdir, 'glance-api-paste.ini'))
     return os.path.join(confdir, 'glance-api.conf')
@@ -144,20 +147,39 @@ def _counts(use_venv):
                  for k in ('Passed', 'Failed', 'Skipped'))
 
 
+# The functional and end-to-end tests again on each database server (the
+# whole suite runs on SQLite first); see tests/databases.py.
+SERVER_RUNS = [('mysql', ['tests.functional', 'tests.e2e.test_server',
+                          'tests.e2e.test_blobs', 'tests.e2e.test_readme']),
+               ('postgresql', ['tests.functional', 'tests.e2e.test_server',
+                               'tests.e2e.test_blobs',
+                               'tests.e2e.test_readme'])]
+
+
 def test(args):
+    """The whole suite: stestr on SQLite, then the functional and
+    end-to-end tests on MariaDB and PostgreSQL, then Glance's own images
+    tests with and without our mount. Arguments are a filter for one
+    stestr run on SQLite instead."""
     use_venv = not args.no_venv
     os.chdir(ROOT)
-    code = subprocess.call([_bin('stestr', use_venv), 'run'] + args.rest)
-    passed, failed, skipped = _counts(use_venv)
+    stestr = _bin('stestr', use_venv)
+    code = subprocess.call([stestr, 'run'] + args.rest)
+    totals = list(_counts(use_venv))
     if not args.rest:
+        for database, filters in SERVER_RUNS:
+            print('\n== functional and end-to-end tests on %s' % database,
+                  flush=True)
+            env = dict(os.environ, GA_TEST_DATABASE=database)
+            code = subprocess.call([stestr, 'run'] + filters,
+                                   env=env) or code
+            totals = [a + b for a, b in zip(totals, _counts(use_venv))]
         # Glance's own images tests, with and without our mount.
         glance = subprocess.call([_bin('python', use_venv), os.path.join(
             ROOT, 'tests', 'glance_compat', 'run.py')])
-        if glance:
-            failed += 1
-        else:
-            passed += 1
+        totals[1 if glance else 0] += 1
         code = code or glance
+    passed, failed, skipped = totals
     print('%d passed, %d failed, %d skipped' % (passed, failed, skipped))
     sys.exit(code or (1 if failed or not passed else 0))
 

@@ -1,6 +1,7 @@
 """A real glance-api process: glance.wsgi.api:application under gunicorn,
 configured as tests/base.py writes it, spoken to over HTTP."""
 
+import atexit
 import http.client
 import json
 import os
@@ -9,6 +10,7 @@ import subprocess
 import time
 
 from tests import base
+from tests import databases
 
 
 def free_port():
@@ -22,9 +24,13 @@ class Server(object):
 
     def __init__(self, root, flavor='', types=base.ALL_TYPES, extra='',
                  workers=2, threads=4):
+        """Raises databases.Unavailable when GA_TEST_DATABASE names a
+        server that cannot be reached."""
         self.root = root
+        database, drop = databases.create(root)
+        atexit.register(drop)
         self.confdir = base.write_env(root, flavor=flavor, types=types,
-                                      extra=extra)
+                                      extra=extra, database=database)
         self.port = free_port()
         self.workers = workers
         self.threads = threads
@@ -92,3 +98,11 @@ class Server(object):
     def json(self, method, path, body=None, headers=None):
         status, hdrs, data = self.request(method, path, body, headers)
         return status, (json.loads(data) if data else None)
+
+
+def make_server(test, *args, **kwargs):
+    """A Server, or a skip naming the database server that is missing."""
+    try:
+        return Server(*args, **kwargs)
+    except databases.Unavailable as e:
+        test.skipTest(str(e))

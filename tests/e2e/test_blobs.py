@@ -64,7 +64,7 @@ class BlobServerTest(testtools.TestCase):
         super(BlobServerTest, self).setUp()
         self.root, cleanup = base.make_tempdir('ga-e2e-blobs-')
         self.addCleanup(cleanup)
-        self.server = server_mod.Server(self.root, workers=1)
+        self.server = server_mod.make_server(self, self.root, workers=1)
         base.sync_databases(self.server.confdir, glance_tables=False)
         self.server.start()
         self.addCleanup(self.server.stop)

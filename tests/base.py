@@ -48,11 +48,14 @@ def write_env(root, flavor='', types=ALL_TYPES, extra='',
     return confdir
 
 
-def sync_databases(confdir, glance_tables=True):
-    conf = os.path.join(confdir, 'glance-api.conf')
-    tools = ['glance-artifacts-manage']
+def sync_databases(confdir, glance_tables=True, artifacts_tables=True,
+                   conf_name='glance-api.conf'):
+    conf = os.path.join(confdir, conf_name)
+    tools = []
     if glance_tables:
-        tools.insert(0, 'glance-manage')
+        tools.append('glance-manage')
+    if artifacts_tables:
+        tools.append('glance-artifacts-manage')
     for tool in tools:
         subprocess.run([os.path.join(BIN, tool), '--config-file', conf,
                         'db', 'sync'], check=True,

@@ -27,11 +27,11 @@ def kind():
     return os.environ.get('GA_TEST_DATABASE', 'sqlite')
 
 
-def create(datadir, which=None):
+def create(datadir, which=None, sqlite_name='glance.sqlite'):
     """(connection URL, drop function) of a new empty database."""
     which = which or kind()
     if which == 'sqlite':
-        return 'sqlite:///%s/glance.sqlite' % datadir, lambda: None
+        return 'sqlite:///%s/%s' % (datadir, sqlite_name), lambda: None
     base, options, label = SERVERS[which]
     name = 'ga_test_%s' % uuid.uuid4().hex[:12]
     admin_db = 'postgres' if which == 'postgresql' else ''

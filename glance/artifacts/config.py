@@ -46,8 +46,22 @@ artifacts_opts = [
     cfg.StrOpt('data_api', default='sqlalchemy',
                choices=[('sqlalchemy',
                          'Records are read and written directly in the '
-                         'database of [database] connection.')],
+                         'database of [database] connection.'),
+                        ('registry',
+                         'Records are kept by the artifacts registry '
+                         'service at registry_url, which alone holds the '
+                         'artifacts database credentials.')],
                help='Implementation of the artifacts data API.'),
+    cfg.URIOpt('registry_url', default='http://127.0.0.1:9494',
+               schemes=['http', 'https'],
+               help='Where the artifacts registry service answers, with '
+                    'data_api = registry.'),
+    cfg.FloatOpt('registry_timeout', default=30.0, min=0.1,
+                 help='Seconds to wait for the registry before the request '
+                      'fails with 503.'),
+    cfg.IntOpt('registry_retries', default=2, min=0,
+               help='Further tries of a read the registry did not answer; '
+                    'writes are never retried.'),
 ]
 
 

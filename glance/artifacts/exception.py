@@ -47,3 +47,4 @@ NotFound = errors.NotFound          # 404
 Duplicate = errors.Duplicate        # 409
 Conflict = errors.Conflict          # 409
 InvalidMarker = errors.InvalidMarker  # 400
+Unavailable = errors.Unavailable    # 503

@@ -11,6 +11,7 @@ import time
 
 from tests import base
 from tests import databases
+from tests import registry
 
 
 def free_port():
@@ -23,12 +24,22 @@ class Server(object):
     """Start with start(); stop() kills it (SIGKILL with hard=True)."""
 
     def __init__(self, root, flavor='', types=base.ALL_TYPES, extra='',
-                 workers=2, threads=4):
+                 workers=2, threads=4, mode=None):
         """Raises databases.Unavailable when GA_TEST_DATABASE names a
         server that cannot be reached."""
         self.root = root
-        database, drop = databases.create(root)
+        database, drop = databases.create(root,
+                                          sqlite_name='artifacts.sqlite')
         atexit.register(drop)
+        self.artifacts_database = database
+        self.registry = None
+        if (mode or registry.mode()) == 'registry':
+            # glance-api keeps Glance's tables in a SQLite file of its own
+            # and reaches the artifacts only through the registry.
+            self.registry = registry.Registry(root, database)
+            atexit.register(self.registry.stop)
+            extra += self.registry.api_options()
+            database = None
         self.confdir = base.write_env(root, flavor=flavor, types=types,
                                       extra=extra, database=database)
         self.port = free_port()
@@ -36,6 +47,11 @@ class Server(object):
         self.threads = threads
         self.process = None
         self.log = os.path.join(root, 'gunicorn.log')
+
+    def sync(self, glance_tables=True):
+        """Create the tables glance-api uses (ours only in direct mode)."""
+        base.sync_databases(self.confdir, glance_tables=glance_tables,
+                            artifacts_tables=self.registry is None)
 
     def start(self, timeout=60, expect_failure=False):
         env = dict(os.environ, OS_GLANCE_CONFIG_DIR=self.confdir)

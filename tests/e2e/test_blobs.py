@@ -65,7 +65,7 @@ class BlobServerTest(testtools.TestCase):
         self.root, cleanup = base.make_tempdir('ga-e2e-blobs-')
         self.addCleanup(cleanup)
         self.server = server_mod.make_server(self, self.root, workers=1)
-        base.sync_databases(self.server.confdir, glance_tables=False)
+        self.server.sync(glance_tables=False)
         self.server.start()
         self.addCleanup(self.server.stop)
         status, art = self.server.json('POST', '/v2/artifacts/heat_templates',

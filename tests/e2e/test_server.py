@@ -31,7 +31,7 @@ class ServerTest(testtools.TestCase):
         except databases.Unavailable as e:
             cls.cleanup()
             raise unittest.SkipTest(str(e))
-        base.sync_databases(cls.server.confdir)
+        cls.server.sync()
         cls.server.start()
 
     @classmethod
@@ -124,7 +124,7 @@ class TestArtifactsOnlyFlavor(testtools.TestCase):
         self.addCleanup(cleanup)
         server = server_mod.make_server(self, root, flavor='artifacts',
                                         workers=1)
-        base.sync_databases(server.confdir, glance_tables=False)
+        server.sync(glance_tables=False)
         server.start()
         self.addCleanup(server.stop)
         self.assertEqual(200, server.request('GET', '/v2/artifacts')[0])
@@ -142,7 +142,7 @@ class TestStartUp(testtools.TestCase):
         server = server_mod.make_server(self, root,
                                         types='heat_templates,helm_charts',
                                         workers=1)
-        base.sync_databases(server.confdir, glance_tables=False)
+        server.sync(glance_tables=False)
         code = server.start(expect_failure=True)
         self.addCleanup(server.stop)
         self.assertNotEqual(0, code)

@@ -2,9 +2,12 @@
 
 One Glance per test process: etc/glance-api-paste.ini copied into a
 temporary config directory, loaded by Glance's own
-glance.common.wsgi_app.init_app (as glance.wsgi.api does), with a SQLite
-database migrated by glance-manage and glance-artifacts-manage. Each test
-starts with empty artifact tables.
+glance.common.wsgi_app.init_app (as glance.wsgi.api does), with a
+database (tests/databases.py) migrated by glance-manage and
+glance-artifacts-manage; with GA_TEST_DATA_API=registry, the artifacts
+go through a registry service process (tests/registry.py) that alone
+uses the artifacts database. Each test starts with empty artifact
+tables, emptied by the harness itself.
 """
 
 import atexit
@@ -17,9 +20,9 @@ import testtools
 import webob
 
 from glance.db.artifacts import models
-from glance.db.artifacts import sqlalchemy_api
 from tests import base
 from tests import databases
+from tests import registry
 
 CONF = cfg.CONF
 
@@ -38,10 +41,21 @@ class _Glance(object):
     def __init__(self):
         self.root, cleanup = base.make_tempdir('ga-functional-')
         atexit.register(cleanup)
-        self.database, drop = databases.create(self.root)
+        self.database, drop = databases.create(
+            self.root, sqlite_name='artifacts.sqlite')
         atexit.register(drop)
-        self.confdir = base.write_env(self.root, database=self.database)
-        base.sync_databases(self.confdir)
+        if registry.mode() == 'registry':
+            # Glance keeps its own SQLite file; the artifacts live in the
+            # registry's database, which glance-api never opens.
+            self.registry = registry.Registry(self.root, self.database)
+            atexit.register(self.registry.stop)
+            self.confdir = base.write_env(
+                self.root, extra=self.registry.api_options())
+            base.sync_databases(self.confdir, artifacts_tables=False)
+        else:
+            self.confdir = base.write_env(self.root, database=self.database)
+            base.sync_databases(self.confdir)
+        self.engine = sa.create_engine(self.database)
         os.environ['OS_GLANCE_CONFIG_DIR'] = self.confdir
         from glance.api import common as glance_api_common
         from glance.common import config as glance_config
@@ -55,8 +69,7 @@ class _Glance(object):
         CONF.clear_override('flavor', group='paste_deploy')
 
     def empty_tables(self):
-        engine = sqlalchemy_api.get_engine()
-        with engine.begin() as conn:
+        with self.engine.begin() as conn:
             for table in reversed(models.metadata.sorted_tables):
                 conn.execute(table.delete())
 
@@ -110,7 +123,6 @@ class FunctionalTest(testtools.TestCase):
             self.assertIn(fragment, message)
 
     def count_rows(self, table):
-        engine = sqlalchemy_api.get_engine()
-        with engine.connect() as conn:
+        with self.glance.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count())
                                 .select_from(table)).scalar()

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from glance.artifacts import catalog
 from glance.db.artifacts import models
-from glance.db.artifacts import sqlalchemy_api
 from tests import base as test_base
 from tests.functional import base
 
@@ -195,7 +194,7 @@ class TestUpload(BlobTest):
         self.assertEqual(404, resp.status_int)
 
     def test_frozen_after_activation_is_409(self):
-        with sqlalchemy_api.get_engine().begin() as conn:
+        with self.glance.engine.begin() as conn:
             conn.execute(models.artifacts.update().values(status='active'))
         resp = self.put('/blob1', b'x')
         self.assertError(409, resp, 'its blobs are frozen')
@@ -329,7 +328,7 @@ class TestUploadRecords(BlobTest):
     def record_upload(self, process, heartbeat_age=0, partial=None):
         now = datetime.datetime.utcnow()
         upload_id = '11111111-2222-4333-8444-555555555555'
-        with sqlalchemy_api.get_engine().begin() as conn:
+        with self.glance.engine.begin() as conn:
             conn.execute(models.blob_uploads.insert().values(
                 artifact_id=self.art['id'], field='blob1', key='',
                 upload_id=upload_id, backend='fs', process=process,
@@ -372,7 +371,7 @@ class TestUploadRecords(BlobTest):
         self.assertEqual(204, self.put('/blob1', b'x').status_int)
         self.assertNotIn('location', self.show()['blob1'])
         self.assertNotIn('file://', self.request('GET', self.url).text)
-        with sqlalchemy_api.get_engine().connect() as conn:
+        with self.glance.engine.connect() as conn:
             location = conn.execute(sa.select(
                 models.blobs.c.location)).scalar()
         self.assertTrue(location.startswith('file://'))

@@ -1,7 +1,9 @@
 """Activation, deactivation, references, tags and dependency graphs."""
 
+import datetime
 import uuid
 
+from glance.artifacts import catalog
 from glance.db.artifacts import models
 from tests import base as test_base
 from tests.functional import base
@@ -68,11 +70,8 @@ class TestActivation(LifecycleTest):
                          'upload to the artifact is in progress')
 
     def record_upload(self, art):
-        import datetime
-        from glance.artifacts import catalog
-        from glance.db.artifacts import sqlalchemy_api
         now = datetime.datetime.utcnow()
-        with sqlalchemy_api.get_engine().begin() as conn:
+        with self.glance.engine.begin() as conn:
             conn.execute(models.blob_uploads.insert().values(
                 artifact_id=art['id'], field='blob_dict', key='k',
                 upload_id=str(uuid.uuid4()), backend='fs',

@@ -4,7 +4,6 @@ sets, through Glance's context middleware."""
 import datetime
 
 from glance.db.artifacts import models
-from glance.db.artifacts import sqlalchemy_api
 from tests import base as test_base
 from tests.functional import base
 
@@ -37,7 +36,7 @@ class TestVisibility(base.FunctionalTest):
 
     def share(self, artifact, project, status):
         now = datetime.datetime.utcnow()
-        with sqlalchemy_api.get_engine().begin() as conn:
+        with self.glance.engine.begin() as conn:
             conn.execute(models.members.insert().values(
                 artifact_id=artifact['id'], member=project, status=status,
                 created_at=now, updated_at=now))
@@ -96,7 +95,7 @@ class TestVisibility(base.FunctionalTest):
         self.share(art, 'other-project', 'pending')
         self.assertEqual(200, self.status('GET', art, self.other))
         self.assertEqual([], self.listed(self.other))
-        with sqlalchemy_api.get_engine().begin() as conn:
+        with self.glance.engine.begin() as conn:
             conn.execute(models.members.update().values(status='accepted'))
         self.assertEqual(['shared'], self.listed(self.other))
 

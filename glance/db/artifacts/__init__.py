@@ -13,6 +13,7 @@ CONF = cfg.CONF
 
 _IMPLEMENTATIONS = {
     'sqlalchemy': 'glance.db.artifacts.sqlalchemy_api',
+    'registry': 'glance.db.artifacts.registry.client',
 }
 
 

@@ -19,3 +19,7 @@ class Conflict(DataError):
 
 class InvalidMarker(DataError):
     pass
+
+
+class Unavailable(DataError):
+    """The data API's backend (the registry) cannot be reached."""

@@ -58,6 +58,7 @@ ERRORS = [
     (exception.Conflict, webob.exc.HTTPConflict),
     (exception.TooLarge, webob.exc.HTTPRequestEntityTooLarge),
     (exception.StoreUnavailable, webob.exc.HTTPServiceUnavailable),
+    (exception.Unavailable, webob.exc.HTTPServiceUnavailable),
 ]
 
 

@@ -1,0 +1,138 @@
+"""The data API over the registry (``[artifacts] data_api = registry``).
+
+Each function sends the call to ``[artifacts] registry_url`` with the
+caller's context; the registry decides visibility exactly as the direct
+implementation does, and its errors are raised here as the same
+exceptions. An unreachable or slow registry is Unavailable (503 for the
+client); reads are retried, writes are not (the registry may have done
+them).
+"""
+
+import time
+
+from oslo_config import cfg
+import requests
+
+from glance.db.artifacts import errors
+from glance.db.artifacts.registry import rpc
+
+CONF = cfg.CONF
+
+IDEMPOTENT = {'artifact_get', 'artifact_list', 'artifact_referrers',
+              'member_list', 'blob_upload_list'}
+
+
+def _call(command, context, **kwargs):
+    url = CONF.artifacts.registry_url.rstrip('/') + '/rpc'
+    body = rpc.dumps({'context': rpc.context_to_wire(context),
+                      'calls': [{'command': command, 'kwargs': kwargs}]})
+    tries = 1 + (CONF.artifacts.registry_retries
+                 if command in IDEMPOTENT else 0)
+    for attempt in range(tries):
+        try:
+            resp = requests.post(
+                url, data=body, timeout=CONF.artifacts.registry_timeout,
+                headers={'Content-Type': 'application/json'})
+            break
+        except requests.RequestException as e:
+            if attempt + 1 == tries:
+                raise errors.Unavailable(
+                    'The artifacts registry at %s is unavailable (%s); try '
+                    'again later.' % (CONF.artifacts.registry_url,
+                                      type(e).__name__))
+            time.sleep(0.2 * (attempt + 1))
+    if resp.status_code != 200:
+        raise errors.Unavailable('The artifacts registry answered %d.'
+                                 % resp.status_code)
+    (answer,) = rpc.loads(resp.content)
+    if 'error' in answer:
+        cls = rpc.ERRORS.get(answer['error']['class'], errors.DataError)
+        raise cls(answer['error']['message'])
+    return answer['result']
+
+
+def artifact_create(context, values):
+    return _call('artifact_create', context, values=values)
+
+
+def artifact_get(context, artifact_id, type_name=None):
+    return _call('artifact_get', context, artifact_id=artifact_id,
+                 type_name=type_name)
+
+
+def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
+                  marker=None, latest=False, member_status='accepted'):
+    return _call('artifact_list', context, type_name=type_name,
+                 filters=list(filters), sorts=list(sorts), limit=limit,
+                 marker=marker, latest=latest, member_status=member_status)
+
+
+def artifact_update(context, artifact_id, type_name, values, expect=None):
+    return _call('artifact_update', context, artifact_id=artifact_id,
+                 type_name=type_name, values=values, expect=expect)
+
+
+def artifact_delete(context, artifact_id, type_name):
+    return _call('artifact_delete', context, artifact_id=artifact_id,
+                 type_name=type_name)
+
+
+def artifact_tag_add(context, artifact_id, type_name, tag):
+    return _call('artifact_tag_add', context, artifact_id=artifact_id,
+                 type_name=type_name, tag=tag)
+
+
+def artifact_tag_delete(context, artifact_id, type_name, tag):
+    return _call('artifact_tag_delete', context, artifact_id=artifact_id,
+                 type_name=type_name, tag=tag)
+
+
+def artifact_referrers(context, artifact_id, fields):
+    return _call('artifact_referrers', context, artifact_id=artifact_id,
+                 fields=[list(f) for f in fields])
+
+
+def member_create(context, artifact_id, type_name, member):
+    return _call('member_create', context, artifact_id=artifact_id,
+                 type_name=type_name, member=member)
+
+
+def member_list(context, artifact_id, type_name, member=None):
+    return _call('member_list', context, artifact_id=artifact_id,
+                 type_name=type_name, member=member)
+
+
+def member_update(context, artifact_id, type_name, member, status):
+    return _call('member_update', context, artifact_id=artifact_id,
+                 type_name=type_name, member=member, status=status)
+
+
+def member_delete(context, artifact_id, type_name, member):
+    return _call('member_delete', context, artifact_id=artifact_id,
+                 type_name=type_name, member=member)
+
+
+def blob_upload_begin(context, artifact_id, type_name, field, key, upload):
+    return _call('blob_upload_begin', context, artifact_id=artifact_id,
+                 type_name=type_name, field=field, key=key, upload=upload)
+
+
+def blob_upload_heartbeat(context, artifact_id, field, key, upload_id):
+    return _call('blob_upload_heartbeat', context, artifact_id=artifact_id,
+                 field=field, key=key, upload_id=upload_id)
+
+
+def blob_upload_finish(context, artifact_id, type_name, field, key,
+                       upload_id, values):
+    return _call('blob_upload_finish', context, artifact_id=artifact_id,
+                 type_name=type_name, field=field, key=key,
+                 upload_id=upload_id, values=values)
+
+
+def blob_upload_abort(context, artifact_id, field, key, upload_id):
+    return _call('blob_upload_abort', context, artifact_id=artifact_id,
+                 field=field, key=key, upload_id=upload_id)
+
+
+def blob_upload_list(context, artifact_id=None):
+    return _call('blob_upload_list', context, artifact_id=artifact_id)

@@ -147,32 +147,34 @@ def _counts(use_venv):
                  for k in ('Passed', 'Failed', 'Skipped'))
 
 
-# The functional and end-to-end tests again on each database server (the
-# whole suite runs on SQLite first); see tests/databases.py.
-SERVER_RUNS = [('mysql', ['tests.functional', 'tests.e2e.test_server',
-                          'tests.e2e.test_blobs', 'tests.e2e.test_readme']),
-               ('postgresql', ['tests.functional', 'tests.e2e.test_server',
-                               'tests.e2e.test_blobs',
-                               'tests.e2e.test_readme'])]
+# The functional and end-to-end tests again in each other combination of
+# database (tests/databases.py) and data API mode (tests/registry.py); the
+# whole suite runs on SQLite in direct mode first.
+AGAIN = ['tests.functional', 'tests.e2e.test_server', 'tests.e2e.test_blobs',
+         'tests.e2e.test_readme', 'tests.e2e.test_registry']
+COMBINATIONS = [('sqlite', 'registry'), ('mysql', 'sqlalchemy'),
+                ('mysql', 'registry'), ('postgresql', 'sqlalchemy'),
+                ('postgresql', 'registry')]
 
 
 def test(args):
-    """The whole suite: stestr on SQLite, then the functional and
-    end-to-end tests on MariaDB and PostgreSQL, then Glance's own images
-    tests with and without our mount. Arguments are a filter for one
-    stestr run on SQLite instead."""
+    """The whole suite: stestr on SQLite in direct mode, then the
+    functional and end-to-end tests in the other combinations of SQLite,
+    MariaDB and PostgreSQL with the direct and registry data APIs, then
+    Glance's own images tests with and without our mount. Arguments are
+    a filter for one stestr run on SQLite instead."""
     use_venv = not args.no_venv
     os.chdir(ROOT)
     stestr = _bin('stestr', use_venv)
     code = subprocess.call([stestr, 'run'] + args.rest)
     totals = list(_counts(use_venv))
     if not args.rest:
-        for database, filters in SERVER_RUNS:
-            print('\n== functional and end-to-end tests on %s' % database,
-                  flush=True)
-            env = dict(os.environ, GA_TEST_DATABASE=database)
-            code = subprocess.call([stestr, 'run'] + filters,
-                                   env=env) or code
+        for database, mode in COMBINATIONS:
+            print('\n== functional and end-to-end tests on %s, data API %s'
+                  % (database, mode), flush=True)
+            env = dict(os.environ, GA_TEST_DATABASE=database,
+                       GA_TEST_DATA_API=mode)
+            code = subprocess.call([stestr, 'run'] + AGAIN, env=env) or code
             totals = [a + b for a, b in zip(totals, _counts(use_venv))]
         # Glance's own images tests, with and without our mount.
         glance = subprocess.call([_bin('python', use_venv), os.path.join(

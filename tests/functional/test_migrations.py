@@ -13,6 +13,17 @@ from glance.artifacts import semver
 from glance.db.artifacts import migration
 from glance.db.artifacts import models
 from tests import base
+from tests import databases
+
+
+def _database(test, root):
+    """A new empty database of the kind GA_TEST_DATABASE names."""
+    try:
+        url, drop = databases.create(root, sqlite_name='db.sqlite')
+    except databases.Unavailable as e:
+        test.skipTest(str(e))
+    test.addCleanup(drop)
+    return url
 
 
 class TestManage(testtools.TestCase):
@@ -22,7 +33,7 @@ class TestManage(testtools.TestCase):
         self.root, cleanup = base.make_tempdir('ga-migrations-')
         self.addCleanup(cleanup)
         self.conf = os.path.join(self.root, 'glance-api.conf')
-        self.url = 'sqlite:///%s/db.sqlite' % self.root
+        self.url = _database(self, self.root)
         with open(self.conf, 'w') as f:
             f.write('[database]\nconnection = %s\n' % self.url)
 
@@ -89,7 +100,8 @@ class TestSchema(testtools.TestCase):
         super(TestSchema, self).setUp()
         root, cleanup = base.make_tempdir('ga-schema-')
         self.addCleanup(cleanup)
-        self.engine = sa.create_engine('sqlite:///%s/db.sqlite' % root)
+        self.engine = sa.create_engine(_database(self, root))
+        self.addCleanup(self.engine.dispose)
         migration.upgrade(self.engine)
 
     def test_models_match_the_migrated_schema(self):

@@ -2,8 +2,10 @@
 
 Everything here follows from the type declarations: the HTTP layer hands
 over parsed JSON and query parameters; this module validates them against
-the fields of the type, turns them into data API values and back, and
-calls the data API (``glance.db.artifacts.get_api()``).
+the fields of the type (references included), turns them into data API
+values and back, and calls the data API (``glance.db.artifacts.get_api()``).
+List queries are parsed in queries.py, the lifecycle is lifecycle.py,
+blob data blobs.py, members members.py.
 """
 
 import copy
@@ -21,23 +23,18 @@ import psutil
 from glance.artifacts import exception
 from glance.artifacts import fields as f
 from glance.artifacts import policy
+from glance.artifacts import queries
 from glance.artifacts import semver
 from glance.artifacts import store
 from glance.artifacts.types import base
-from glance.common import exception as glance_exception
 from glance.common import timeutils as glance_timeutils
-from glance.common import utils as glance_utils
 from glance import context as glance_context
 from glance.db import artifacts as artifacts_db
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 PREFIX = '/v2/artifacts'
-MAX_FILTERS = 64
-MAX_IN_VALUES = 500
-MAX_SORT_KEYS = 8
 PATCH_OPS = ('add', 'replace', 'remove')
-MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
 
 
 def data_api():
@@ -385,134 +382,6 @@ def _apply(type_cls, doc, op, number):
     return parts[0]
 
 
-# -- lists -------------------------------------------------------------------
-
-def _limit(params):
-    raw = params.get('limit')
-    if raw is None:
-        return min(CONF.artifacts.limit_param_default,
-                   CONF.artifacts.api_limit_max)
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise exception.Invalid("limit must be an integer, not '%s'"
-                                % raw[:32])
-    if limit < 0:
-        raise exception.Invalid('limit must be zero or more, not %d'
-                                % limit)
-    return min(limit, CONF.artifacts.api_limit_max)
-
-
-def _sort_spec(fields, key, direction):
-    field = fields.get(key)
-    if field is None or not field.sortable:
-        raise exception.Invalid(
-            "Cannot sort on '%s'; sortable fields are: %s"
-            % (key[:64], ', '.join(sorted(n for n, fd in fields.items()
-                                          if fd.sortable))))
-    if direction not in ('asc', 'desc'):
-        raise exception.Invalid("Sort direction must be asc or desc, not "
-                                "'%s'" % direction[:16])
-    if key in base.COLUMNS:
-        column = 'version_key' if key == 'version' else key
-        return {'where': 'column', 'column': column, 'dir': direction}
-    return {'where': 'property', 'field': key, 'column': field.column,
-            'dir': direction}
-
-
-def _sorts(fields, params):
-    sort = params.getall('sort')
-    keys = params.getall('sort_key')
-    dirs = params.getall('sort_dir')
-    if sort and (keys or dirs):
-        raise exception.Invalid('Use either sort or sort_key/sort_dir, '
-                                'not both.')
-    pairs = []
-    if sort:
-        for item in ','.join(sort).split(','):
-            key, _sep, direction = item.strip().partition(':')
-            pairs.append((key, direction or 'desc'))
-    elif keys:
-        if len(dirs) > 1 and len(dirs) != len(keys):
-            raise exception.Invalid('Give one sort_dir, or one for each '
-                                    'sort_key.')
-        dirs = dirs * len(keys) if len(dirs) == 1 else (
-            dirs or ['desc'] * len(keys))
-        pairs = list(zip(keys, dirs))
-    elif dirs:
-        pairs = [('created_at', dirs[0])] if len(dirs) == 1 else None
-        if pairs is None:
-            raise exception.Invalid('sort_dir without sort_key takes one '
-                                    'value.')
-    else:
-        pairs = [('created_at', 'desc')]
-    if len(pairs) > MAX_SORT_KEYS:
-        raise exception.Invalid('At most %d sort keys.' % MAX_SORT_KEYS)
-    return [_sort_spec(fields, k, d) for k, d in pairs]
-
-
-def _operands(field, op, text, name):
-    try:
-        texts = (glance_utils.split_filter_value_for_quotes(text)
-                 if op == 'in' else [text])
-    except glance_exception.InvalidParameterValue as e:
-        raise exception.Invalid(str(e))
-    if len(texts) > MAX_IN_VALUES:
-        raise exception.Invalid("At most %d values in an 'in' filter; '%s' "
-                                "has %d." % (MAX_IN_VALUES, name, len(texts)))
-    try:
-        return [field.parse_filter(t) for t in texts]
-    except (f.InvalidValue, ValueError) as e:
-        raise exception.Invalid("Invalid filter value for '%s': %s"
-                                % (name, e))
-
-
-def _filter_spec(fields, key, text):
-    if key == 'tags':
-        return {'where': 'tag', 'op': 'eq', 'values': [text]}
-    name, _dot, sub = key.partition('.')
-    field = fields.get(name)
-    if field is None or not field.filterable or (sub and not isinstance(
-            field, f.Dict)):
-        raise exception.Invalid(
-            "Cannot filter on '%s'; filters are: %s, metadata.KEY%s"
-            % (key[:64], ', '.join(sorted(n for n, fd in fields.items()
-                                          if fd.filterable)),
-               ''.join(', %s.KEY' % n for n, fd in fields.items()
-                       if fd.filterable and isinstance(fd, f.Dict)
-                       and n != 'metadata')))
-    try:
-        op, value = glance_utils.split_filter_op(text)
-    except ValueError as e:
-        raise exception.Invalid(str(e))
-    if op not in field.ops:
-        raise exception.Invalid(
-            "Unknown or unsupported filter operator '%s' for '%s'; use one "
-            "of: %s" % (op[:16], name, ', '.join(field.ops)))
-    if name == 'metadata':
-        if not sub:
-            raise exception.Invalid('Filter metadata as metadata.KEY=VALUE')
-        return {'where': 'metadata', 'key': sub, 'op': op,
-                'values': _operands(field.element, op, value, key)}
-    if isinstance(field, f.Dict) and not sub:
-        raise exception.Invalid('Filter %s as %s.KEY=VALUE' % (name, name))
-    if name in base.COLUMNS:
-        values = _operands(field, op, value, key)
-        column = name
-        if name == 'version':
-            column = 'version_key'
-        elif isinstance(field, f.DateTime):
-            values = [timeutils.parse_isotime(v) for v in values]
-            values = [timeutils.normalize_time(v).isoformat()
-                      for v in values]
-        return {'where': 'column', 'column': column, 'op': op,
-                'values': values}
-    element = field.element if not field.scalar else field
-    return {'where': 'property', 'field': name, 'column': field.column,
-            'key': sub or None, 'op': op,
-            'values': _operands(element, op, value, key)}
-
-
 def list_artifacts(context, type_cls, params, types):
     """One page of visible artifacts of ``type_cls`` (of every type in
     ``types`` for base.AnyType), and whether there may be more.
@@ -520,42 +389,10 @@ def list_artifacts(context, type_cls, params, types):
     ``params`` is the request's query (a webob MultiDict).
     """
     policy.authorize(context, 'artifacts:list_artifacts', {})
-    fields = type_cls.all_fields()
-    limit = _limit(params)
-    marker = params.get('marker')
-    if marker is not None and not f.is_uuid(marker):
-        raise exception.Invalid("marker must be an artifact id (a UUID), "
-                                "not '%s'" % marker[:64])
-    sorts = _sorts(fields, params)
-    filters = []
-    latest = False
-    member_status = params.get('member_status', 'accepted')
-    if member_status not in MEMBER_STATUSES + ('all',):
-        raise exception.Invalid(
-            "member_status must be one of %s, not '%s'"
-            % (', '.join(MEMBER_STATUSES + ('all',)), member_status[:32]))
-    for key, text in params.items():
-        if key in ('limit', 'marker', 'sort', 'sort_key', 'sort_dir',
-                   'member_status'):
-            continue
-        if key == 'version' and text == 'latest':
-            latest = True
-            continue
-        filters.append(_filter_spec(fields, key, text))
-    if len(filters) > MAX_FILTERS:
-        raise exception.Invalid('At most %d filters per request.'
-                                % MAX_FILTERS)
-    type_name = type_cls.name
-    if type_cls is base.AnyType:
-        type_name = None
-        filters.append({'where': 'column', 'column': 'type_name',
-                        'op': 'in', 'values': sorted(types)})
-    records = data_api().artifact_list(
-        context, type_name, filters=filters, sorts=sorts, limit=limit,
-        marker=marker, latest=latest,
-        member_status=None if member_status == 'all' else member_status)
+    query = queries.parse(type_cls, params, types)
+    records = data_api().artifact_list(context, **query)
     views = [present(types[r['type_name']], r) for r in records]
-    return views, len(records) == limit and limit > 0
+    return views, len(records) == query['limit'] and query['limit'] > 0
 
 
 # -- references --------------------------------------------------------------
@@ -639,107 +476,6 @@ def _reaches(start, goal, types):
         if type_cls is not None:
             todo += [ref for _n, _w, ref in references(type_cls, record)]
     return False
-
-
-def dependencies(context, type_cls, view_record, types, transitive):
-    """The dependency graph of an artifact: the artifacts it refers to
-    (and, when transitive, theirs) and the references between them."""
-    nodes, edges = [], []
-    seen = {view_record['id']}
-    todo = [(type_cls, view_record)]
-    while todo and len(seen) <= MAX_GRAPH:
-        source_type, record = todo.pop(0)
-        for name, where, ref in references(source_type, record):
-            edges.append({'from': record['id'], 'to': ref, 'field': name,
-                          'key': where})
-            if ref in seen:
-                continue
-            seen.add(ref)
-            try:
-                target = data_api().artifact_get(context, ref)
-            except exception.NotFound:
-                nodes.append({'id': ref, 'visible': False})
-                continue
-            nodes.append({'id': ref, 'visible': True,
-                          'type_name': target['type_name'],
-                          'name': target['name'],
-                          'version': target['version'],
-                          'status': target['status'],
-                          'self': artifact_url(target['type_name'], ref)})
-            if transitive and target['type_name'] in types:
-                todo.append((types[target['type_name']], target))
-    return {'artifacts': nodes, 'references': edges}
-
-
-# -- lifecycle ---------------------------------------------------------------
-
-def _unset(field, value):
-    if isinstance(field, f.BlobDict):
-        return not value or any(b['status'] != 'active'
-                                for b in value.values())
-    if isinstance(field, f.Blob):
-        return value is None or value['status'] != 'active'
-    return value is None or value == [] or value == {} or value == ''
-
-
-def activate(context, type_cls, artifact_id, types):
-    """drafted -> active, once everything required on activation is there
-    and every referenced artifact is active; repeating it is harmless."""
-    record = get_record(context, type_cls, artifact_id)
-    view = present(type_cls, record)
-    policy.authorize(context, 'artifacts:activate_artifact',
-                     {'project_id': view['owner'] or ''})
-    if view['status'] == 'active':
-        return
-    if view['status'] != 'drafted':
-        raise exception.Conflict('The artifact is %s; reactivate it '
-                                 'instead.' % view['status'])
-    if record['uploads']:
-        raise exception.Conflict('An upload to the artifact is in '
-                                 'progress; activate it when it ends.')
-    missing = sorted(n for n, fd in type_cls.fields.items()
-                     if fd.required_on_activate and _unset(fd, view[n]))
-    if missing:
-        raise exception.Invalid(
-            'Cannot activate: %s must be set first (blobs with uploaded '
-            'data).' % ', '.join(missing))
-    for name, _where, ref in references(type_cls, record):
-        try:
-            target = data_api().artifact_get(context, ref)
-        except exception.NotFound:
-            target = {'status': 'gone or invisible'}
-        if target['status'] != 'active':
-            raise exception.Conflict(
-                "Cannot activate: '%s' refers to %s, which is %s; activate "
-                "it first." % (name, ref, target['status']))
-    data_api().artifact_update(
-        context, artifact_id, type_cls.name,
-        {'status': 'active', 'activated_at': timeutils.utcnow()},
-        expect={'status': 'drafted'})
-
-
-def _switch(context, type_cls, artifact_id, action, source, target):
-    view = get(context, type_cls, artifact_id)
-    policy.authorize(context, 'artifacts:%s_artifact' % action,
-                     {'project_id': view['owner'] or ''})
-    if view['status'] == target:
-        return
-    if view['status'] != source:
-        raise exception.Forbidden('Not allowed to %s an artifact in '
-                                  'status %s.' % (action, view['status']))
-    data_api().artifact_update(context, artifact_id, type_cls.name,
-                               {'status': target}, expect={'status': source})
-
-
-def deactivate(context, type_cls, artifact_id):
-    """active -> deactivated: data downloads are refused to non-admins."""
-    _switch(context, type_cls, artifact_id, 'deactivate', 'active',
-            'deactivated')
-
-
-def reactivate(context, type_cls, artifact_id):
-    _switch(context, type_cls, artifact_id, 'reactivate', 'deactivated',
-            'active')
 
 
 # -- tags --------------------------------------------------------------------

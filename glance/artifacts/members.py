@@ -9,6 +9,7 @@ from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import fields as f
 from glance.artifacts import policy
+from glance.artifacts.types import base
 from glance.common import timeutils as glance_timeutils
 
 MEMBER_ID = f.String(min_length=1, max_length=255, required=True)
@@ -82,9 +83,9 @@ def update_member(context, type_cls, artifact_id, member, body):
     policy.authorize(context, 'artifacts:modify_member',
                      _target(view, member))
     if not isinstance(body, dict) or set(body) != {'status'} or \
-            body['status'] not in catalog.MEMBER_STATUSES:
+            body['status'] not in base.MEMBER_STATUSES:
         raise exception.Invalid('The body must be {"status": S} with S one '
-                                'of %s.' % ', '.join(catalog.MEMBER_STATUSES))
+                                'of %s.' % ', '.join(base.MEMBER_STATUSES))
     return _view(catalog.data_api().member_update(
         context, artifact_id, type_cls.name, member, body['status']))
 

@@ -5,6 +5,7 @@ import re
 from glance.artifacts import fields as f
 
 STATUSES = ('drafted', 'active', 'deactivated')
+MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
 VISIBILITIES = ('private', 'shared', 'community', 'public')
 TYPE_NAME = re.compile(r'^[a-z][a-z0-9_]{0,62}$')
 

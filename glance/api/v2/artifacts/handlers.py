@@ -15,6 +15,7 @@ import webob.exc
 from glance.artifacts import blobs
 from glance.artifacts import catalog
 from glance.artifacts import exception
+from glance.artifacts import lifecycle
 from glance.artifacts import members
 from glance.artifacts import policy
 from glance.artifacts import schemas
@@ -136,7 +137,7 @@ def show_artifact(api, req, type_name, artifact_id):
     record = catalog.get_record(req.context, type_cls, artifact_id)
     view = catalog.present(type_cls, record)
     if mode:
-        view['dependency_graph'] = catalog.dependencies(
+        view['dependency_graph'] = lifecycle.dependencies(
             req.context, type_cls, record, api.types, mode == 'transitive')
     return _json(view)
 
@@ -166,11 +167,11 @@ ACTIONS = ('activate', 'deactivate', 'reactivate')
 def artifact_action(api, req, type_name, artifact_id, action):
     type_cls = _type(api, type_name)
     if action == 'activate':
-        catalog.activate(req.context, type_cls, artifact_id, api.types)
+        lifecycle.activate(req.context, type_cls, artifact_id, api.types)
     elif action == 'deactivate':
-        catalog.deactivate(req.context, type_cls, artifact_id)
+        lifecycle.deactivate(req.context, type_cls, artifact_id)
     elif action == 'reactivate':
-        catalog.reactivate(req.context, type_cls, artifact_id)
+        lifecycle.reactivate(req.context, type_cls, artifact_id)
     else:
         raise webob.exc.HTTPNotFound(
             explanation="Unknown action '%s'; the actions are: %s"

@@ -1,0 +1,112 @@
+"""The lifecycle of artifacts (drafted -> active <-> deactivated) and
+their dependency graphs."""
+
+from oslo_utils import timeutils
+
+from glance.artifacts import catalog
+from glance.artifacts import exception
+from glance.artifacts import fields as f
+from glance.artifacts import policy
+
+MAX_GRAPH = catalog.MAX_GRAPH    # nodes a graph shows at most
+
+
+def dependencies(context, type_cls, view_record, types, transitive):
+    """The dependency graph of an artifact: the artifacts it refers to
+    (and, when transitive, theirs) and the references between them."""
+    nodes, edges = [], []
+    seen = {view_record['id']}
+    todo = [(type_cls, view_record)]
+    while todo and len(seen) <= MAX_GRAPH:
+        source_type, record = todo.pop(0)
+        for name, where, ref in catalog.references(source_type, record):
+            edges.append({'from': record['id'], 'to': ref, 'field': name,
+                          'key': where})
+            if ref in seen:
+                continue
+            seen.add(ref)
+            try:
+                target = catalog.data_api().artifact_get(context, ref)
+            except exception.NotFound:
+                nodes.append({'id': ref, 'visible': False})
+                continue
+            nodes.append({'id': ref, 'visible': True,
+                          'type_name': target['type_name'],
+                          'name': target['name'],
+                          'version': target['version'],
+                          'status': target['status'],
+                          'self': catalog.artifact_url(
+                              target['type_name'], ref)})
+            if transitive and target['type_name'] in types:
+                todo.append((types[target['type_name']], target))
+    return {'artifacts': nodes, 'references': edges}
+
+
+def _unset(field, value):
+    if isinstance(field, f.BlobDict):
+        return not value or any(b['status'] != 'active'
+                                for b in value.values())
+    if isinstance(field, f.Blob):
+        return value is None or value['status'] != 'active'
+    return value is None or value == [] or value == {} or value == ''
+
+
+def activate(context, type_cls, artifact_id, types):
+    """drafted -> active, once everything required on activation is there
+    and every referenced artifact is active; repeating it is harmless."""
+    record = catalog.get_record(context, type_cls, artifact_id)
+    view = catalog.present(type_cls, record)
+    policy.authorize(context, 'artifacts:activate_artifact',
+                     {'project_id': view['owner'] or ''})
+    if view['status'] == 'active':
+        return
+    if view['status'] != 'drafted':
+        raise exception.Conflict('The artifact is %s; reactivate it '
+                                 'instead.' % view['status'])
+    if record['uploads']:
+        raise exception.Conflict('An upload to the artifact is in '
+                                 'progress; activate it when it ends.')
+    missing = sorted(n for n, fd in type_cls.fields.items()
+                     if fd.required_on_activate and _unset(fd, view[n]))
+    if missing:
+        raise exception.Invalid(
+            'Cannot activate: %s must be set first (blobs with uploaded '
+            'data).' % ', '.join(missing))
+    for name, _where, ref in catalog.references(type_cls, record):
+        try:
+            target = catalog.data_api().artifact_get(context, ref)
+        except exception.NotFound:
+            target = {'status': 'gone or invisible'}
+        if target['status'] != 'active':
+            raise exception.Conflict(
+                "Cannot activate: '%s' refers to %s, which is %s; activate "
+                "it first." % (name, ref, target['status']))
+    catalog.data_api().artifact_update(
+        context, artifact_id, type_cls.name,
+        {'status': 'active', 'activated_at': timeutils.utcnow()},
+        expect={'status': 'drafted'})
+
+
+def _switch(context, type_cls, artifact_id, action, source, target):
+    view = catalog.get(context, type_cls, artifact_id)
+    policy.authorize(context, 'artifacts:%s_artifact' % action,
+                     {'project_id': view['owner'] or ''})
+    if view['status'] == target:
+        return
+    if view['status'] != source:
+        raise exception.Forbidden('Not allowed to %s an artifact in '
+                                  'status %s.' % (action, view['status']))
+    catalog.data_api().artifact_update(
+        context, artifact_id, type_cls.name, {'status': target},
+        expect={'status': source})
+
+
+def deactivate(context, type_cls, artifact_id):
+    """active -> deactivated: data downloads are refused to non-admins."""
+    _switch(context, type_cls, artifact_id, 'deactivate', 'active',
+            'deactivated')
+
+
+def reactivate(context, type_cls, artifact_id):
+    _switch(context, type_cls, artifact_id, 'reactivate', 'deactivated',
+            'active')

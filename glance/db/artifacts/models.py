@@ -8,6 +8,7 @@ value in the typed column the field declaration names.
 """
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 metadata = sa.MetaData()
 
@@ -19,6 +20,13 @@ NAME_MAX = 255
 VERSION_MAX = 128
 VERSION_KEY_MAX = 2 * VERSION_MAX + 16
 STR_VALUE_MAX = 512
+
+
+def _datetime():
+    # Microseconds on MySQL/MariaDB too (their DATETIME keeps whole
+    # seconds), so that lists order artifacts made in one second.
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
+                                      'mariadb')
 
 
 def _fk():
@@ -40,9 +48,9 @@ artifacts = sa.Table(
     sa.Column('visibility', sa.String(32), nullable=False),
     sa.Column('status', sa.String(32), nullable=False),
     sa.Column('protected', sa.Boolean, nullable=False),
-    sa.Column('created_at', sa.DateTime, nullable=False),
-    sa.Column('updated_at', sa.DateTime, nullable=False),
-    sa.Column('activated_at', sa.DateTime),
+    sa.Column('created_at', _datetime(), nullable=False),
+    sa.Column('updated_at', _datetime(), nullable=False),
+    sa.Column('activated_at', _datetime()),
     sa.UniqueConstraint('type_name', 'name', 'version', 'owner',
                         name='ga_artifacts_identity_uc'),
     sa.Index('ga_artifacts_name_version_idx',
@@ -95,8 +103,8 @@ members = sa.Table(
     sa.Column('artifact_id', sa.String(36), _fk(), primary_key=True),
     sa.Column('member', sa.String(255), primary_key=True),
     sa.Column('status', sa.String(20), nullable=False),
-    sa.Column('created_at', sa.DateTime, nullable=False),
-    sa.Column('updated_at', sa.DateTime, nullable=False),
+    sa.Column('created_at', _datetime(), nullable=False),
+    sa.Column('updated_at', _datetime(), nullable=False),
     sa.Index('ga_members_member_idx', 'member', 'status'),
     **MYSQL)
 
@@ -115,8 +123,8 @@ blobs = sa.Table(
     sa.Column('content_type', sa.String(255)),
     sa.Column('location', sa.Text),
     sa.Column('backend', sa.String(255)),
-    sa.Column('created_at', sa.DateTime, nullable=False),
-    sa.Column('updated_at', sa.DateTime, nullable=False),
+    sa.Column('created_at', _datetime(), nullable=False),
+    sa.Column('updated_at', _datetime(), nullable=False),
     sa.UniqueConstraint('artifact_id', 'field', 'key',
                         name='ga_blobs_entry_uc'),
     **MYSQL)
@@ -133,8 +141,8 @@ blob_uploads = sa.Table(
     sa.Column('upload_id', sa.String(36), nullable=False),
     sa.Column('backend', sa.String(255), nullable=False),
     sa.Column('process', sa.String(255), nullable=False),
-    sa.Column('started_at', sa.DateTime, nullable=False),
-    sa.Column('heartbeat_at', sa.DateTime, nullable=False),
+    sa.Column('started_at', _datetime(), nullable=False),
+    sa.Column('heartbeat_at', _datetime(), nullable=False),
     **MYSQL)
 
 CHILD_TABLES = (properties, tags, artifact_metadata, members, blobs,

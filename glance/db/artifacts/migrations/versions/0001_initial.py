@@ -7,12 +7,20 @@ Revises:
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 revision = '0001_initial'
 down_revision = None
 
 MYSQL = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4',
          'mysql_collate': 'utf8mb4_bin'}
+
+
+def _datetime():
+    # Microseconds on MySQL/MariaDB too (their DATETIME keeps whole
+    # seconds), so that lists order artifacts made in one second.
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
+                                      'mariadb')
 
 
 def _fk():
@@ -33,9 +41,9 @@ def upgrade():
         sa.Column('visibility', sa.String(32), nullable=False),
         sa.Column('status', sa.String(32), nullable=False),
         sa.Column('protected', sa.Boolean, nullable=False),
-        sa.Column('created_at', sa.DateTime, nullable=False),
-        sa.Column('updated_at', sa.DateTime, nullable=False),
-        sa.Column('activated_at', sa.DateTime),
+        sa.Column('created_at', _datetime(), nullable=False),
+        sa.Column('updated_at', _datetime(), nullable=False),
+        sa.Column('activated_at', _datetime()),
         sa.UniqueConstraint('type_name', 'name', 'version', 'owner',
                             name='ga_artifacts_identity_uc'),
         **MYSQL)
@@ -93,8 +101,8 @@ def upgrade():
         sa.Column('artifact_id', sa.String(36), _fk(), primary_key=True),
         sa.Column('member', sa.String(255), primary_key=True),
         sa.Column('status', sa.String(20), nullable=False),
-        sa.Column('created_at', sa.DateTime, nullable=False),
-        sa.Column('updated_at', sa.DateTime, nullable=False),
+        sa.Column('created_at', _datetime(), nullable=False),
+        sa.Column('updated_at', _datetime(), nullable=False),
         **MYSQL)
     op.create_index('ga_members_member_idx', 'ga_members',
                     ['member', 'status'])
@@ -113,8 +121,8 @@ def upgrade():
         sa.Column('content_type', sa.String(255)),
         sa.Column('location', sa.Text),
         sa.Column('backend', sa.String(255)),
-        sa.Column('created_at', sa.DateTime, nullable=False),
-        sa.Column('updated_at', sa.DateTime, nullable=False),
+        sa.Column('created_at', _datetime(), nullable=False),
+        sa.Column('updated_at', _datetime(), nullable=False),
         sa.UniqueConstraint('artifact_id', 'field', 'key',
                             name='ga_blobs_entry_uc'),
         **MYSQL)
@@ -127,6 +135,6 @@ def upgrade():
         sa.Column('upload_id', sa.String(36), nullable=False),
         sa.Column('backend', sa.String(255), nullable=False),
         sa.Column('process', sa.String(255), nullable=False),
-        sa.Column('started_at', sa.DateTime, nullable=False),
-        sa.Column('heartbeat_at', sa.DateTime, nullable=False),
+        sa.Column('started_at', _datetime(), nullable=False),
+        sa.Column('heartbeat_at', _datetime(), nullable=False),
         **MYSQL)

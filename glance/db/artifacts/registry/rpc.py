@@ -44,9 +44,6 @@ class Context(object):
         self.is_admin = bool(is_admin)
         self.owner = owner
 
-    def to_wire(self):
-        return {'is_admin': self.is_admin, 'owner': self.owner}
-
 
 def context_to_wire(context):
     return {'is_admin': bool(context.is_admin), 'owner': context.owner}

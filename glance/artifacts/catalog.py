@@ -45,6 +45,18 @@ def artifact_url(type_name, artifact_id):
     return '%s/%s/%s' % (PREFIX, type_name, artifact_id)
 
 
+_admin = None
+
+
+def _admin_context():
+    """An admin context for housekeeping (made once: each context Glance
+    makes without an enforcer builds a policy enforcer of its own)."""
+    global _admin
+    if _admin is None:
+        _admin = glance_context.get_admin_context()
+    return _admin
+
+
 def _isotime(value):
     return glance_timeutils.isotime(value) if value is not None else None
 
@@ -231,7 +243,7 @@ def clean_stale_uploads(uploads):
     delete what they wrote. Returns how many were cleaned."""
     limit = timeutils.utcnow() - datetime.timedelta(
         seconds=CONF.artifacts.upload_stale_after)
-    admin = glance_context.get_admin_context()
+    admin = _admin_context()
     cleaned = 0
     for up in uploads:
         if (_process_alive(up['process']) is False or
@@ -248,7 +260,7 @@ def clean_stale_uploads(uploads):
 
 def clean_all_stale_uploads():
     """At start-up: clean up after uploaders that died."""
-    admin = glance_context.get_admin_context()
+    admin = _admin_context()
     try:
         return clean_stale_uploads(data_api().blob_upload_list(admin))
     except Exception as e:  # the database may not be there yet
@@ -459,7 +471,7 @@ def _check_references(context, type_cls, artifact_id, values, types):
 def _reaches(start, goal, types):
     """Whether ``goal`` is reachable from ``start`` along references
     (whoever may see them)."""
-    admin = glance_context.get_admin_context()
+    admin = _admin_context()
     seen, todo = set(), [start]
     while todo:
         current = todo.pop()

@@ -42,12 +42,15 @@ class Registry(object):
                     self.confdir)
         base.sync_databases(self.confdir, glance_tables=False,
                             conf_name='glance-artifacts-registry.conf')
+        self.access_log = os.path.join(root, 'registry-access.log')
         self.port = server_mod.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self.process = subprocess.Popen(
             [os.path.join(base.BIN, 'gunicorn'), '--bind',
              '127.0.0.1:%d' % self.port, '--workers', '2', '--threads',
-             '4', 'glance.db.artifacts.registry.wsgi:application'],
+             '4', '--access-logfile', self.access_log,
+             '--access-logformat', '%(m)s %(U)s token=%({x-auth-token}i)s',
+             'glance.db.artifacts.registry.wsgi:application'],
             env=dict(os.environ, OS_GLANCE_CONFIG_DIR=self.confdir),
             stdout=open(os.path.join(root, 'registry.out'), 'ab'),
             stderr=subprocess.STDOUT, start_new_session=True)

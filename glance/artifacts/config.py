@@ -4,6 +4,7 @@ glance-api reads them from glance-api.conf; ``oslo-config-generator
 --namespace glance.artifacts`` writes a sample.
 """
 
+from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 CONF = cfg.CONF
@@ -65,8 +66,16 @@ artifacts_opts = [
 ]
 
 
+# How glance-api authenticates to the registry (data_api = registry):
+# keystoneauth options, as [keystone_authtoken] or a service's [nova]
+# section; no auth_type means no token (the registry's no-auth flavor).
+REGISTRY_AUTH_GROUP = 'artifacts_registry_auth'
+
+
 def register_opts(conf=CONF):
     conf.register_opts(artifacts_opts, group=GROUP)
+    ks_loading.register_auth_conf_options(conf, REGISTRY_AUTH_GROUP)
+    ks_loading.register_session_conf_options(conf, REGISTRY_AUTH_GROUP)
 
 
 register_opts()
@@ -74,4 +83,7 @@ register_opts()
 
 def list_opts():
     """Options for oslo-config-generator (entry point oslo.config.opts)."""
-    return [(GROUP, artifacts_opts)]
+    return [(GROUP, artifacts_opts),
+            (REGISTRY_AUTH_GROUP,
+             ks_loading.get_session_conf_options() +
+             ks_loading.get_auth_common_conf_options())]

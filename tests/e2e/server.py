@@ -38,7 +38,7 @@ class Server(object):
             # and reaches the artifacts only through the registry.
             self.registry = registry.Registry(root, database)
             atexit.register(self.registry.stop)
-            extra += self.registry.api_options()
+            extra = self.registry.api_options() + extra
             database = None
         self.confdir = base.write_env(root, flavor=flavor, types=types,
                                       extra=extra, database=database)

@@ -10,12 +10,18 @@ from tests.e2e import server as server_mod
 
 class TestRegistryMode(testtools.TestCase):
 
+    # glance-api sends this token to the registry (Keystone would hand out
+    # a real one; admin_token is keystoneauth's plugin for a fixed token).
+    TOKEN = 'service-token-0123'
+
     def setUp(self):
         super(TestRegistryMode, self).setUp()
         self.root, cleanup = base.make_tempdir('ga-e2e-registry-')
         self.addCleanup(cleanup)
-        self.server = server_mod.make_server(self, self.root, workers=1,
-                                             mode='registry')
+        self.server = server_mod.make_server(
+            self, self.root, workers=1, mode='registry',
+            extra='\n[artifacts_registry_auth]\nauth_type = admin_token\n'
+                  'token = %s\nendpoint = http://127.0.0.1\n' % self.TOKEN)
         self.registry = self.server.registry
         self.addCleanup(self.registry.stop)
         # glance-api has Glance's SQLite file and no artifacts database.
@@ -49,6 +55,15 @@ class TestRegistryMode(testtools.TestCase):
         with sa.create_engine(self.artifacts_db).connect() as conn:
             self.assertEqual(['via-registry'], [r.name for r in conn.execute(
                 sa.text('select name from ga_artifacts'))])
+
+    def test_glance_api_sends_its_token_to_the_registry(self):
+        self.assertEqual(201, self.server.request(
+            'POST', '/v2/artifacts/heat_templates', {'name': 'x'})[0])
+        with open(self.registry.access_log) as f:
+            calls = [line for line in f if 'POST /rpc' in line]
+        self.assertTrue(calls)
+        self.assertTrue(all('token=%s' % self.TOKEN in line
+                            for line in calls), calls)
 
     def test_registry_errors_are_the_same_4xx(self):
         status, art = self.server.json('POST', '/v2/artifacts/heat_templates',

@@ -10,13 +10,29 @@ them).
 
 import time
 
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
-import requests
 
 from glance.db.artifacts import errors
 from glance.db.artifacts.registry import rpc
 
 CONF = cfg.CONF
+AUTH_GROUP = 'artifacts_registry_auth'     # see glance.artifacts.config
+_session = None
+
+
+def _get_session():
+    """A keystoneauth session that sends a token when
+    [artifacts_registry_auth] configures an auth_type (for the registry's
+    keystone flavor)."""
+    global _session
+    if _session is None:
+        auth = ks_loading.load_auth_from_conf_options(CONF, AUTH_GROUP)
+        _session = ks_loading.load_session_from_conf_options(
+            CONF, AUTH_GROUP, auth=auth)
+    return _session
+
 
 IDEMPOTENT = {'artifact_get', 'artifact_list', 'artifact_referrers',
               'member_list', 'blob_upload_list'}
@@ -28,19 +44,24 @@ def _call(command, context, **kwargs):
                       'calls': [{'command': command, 'kwargs': kwargs}]})
     tries = 1 + (CONF.artifacts.registry_retries
                  if command in IDEMPOTENT else 0)
+    session = _get_session()
     for attempt in range(tries):
         try:
-            resp = requests.post(
+            resp = session.post(
                 url, data=body, timeout=CONF.artifacts.registry_timeout,
-                headers={'Content-Type': 'application/json'})
+                headers={'Content-Type': 'application/json'},
+                raise_exc=False, authenticated=session.auth is not None)
             break
-        except requests.RequestException as e:
+        except ks_exceptions.ConnectionError as e:
             if attempt + 1 == tries:
                 raise errors.Unavailable(
                     'The artifacts registry at %s is unavailable (%s); try '
                     'again later.' % (CONF.artifacts.registry_url,
                                       type(e).__name__))
             time.sleep(0.2 * (attempt + 1))
+        except ks_exceptions.ClientException as e:
+            raise errors.Unavailable('Cannot authenticate to the artifacts '
+                                     'registry: %s' % e)
     if resp.status_code != 200:
         raise errors.Unavailable('The artifacts registry answered %d.'
                                  % resp.status_code)

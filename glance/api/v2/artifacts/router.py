@@ -47,8 +47,9 @@ ROUTES = [
                                                     'PUT': h.upload_blob}),
 ]
 
+# Domain errors and their statuses (subclasses, such as ReadOnly of
+# Forbidden, take their base's).
 ERRORS = [
-    (exception.ReadOnly, webob.exc.HTTPForbidden),
     (exception.Forbidden, webob.exc.HTTPForbidden),
     (exception.Invalid, webob.exc.HTTPBadRequest),
     (exception.InvalidMarker, webob.exc.HTTPBadRequest),
@@ -81,10 +82,9 @@ class Handler(object):
         try:
             return self.function(self.api, req, **args)
         except tuple(e for e, _http in ERRORS) as e:
-            for error, http_error in ERRORS:
-                if isinstance(e, error):
-                    raise http_error(explanation=str(e))
-            raise
+            http_error = next(h for error, h in ERRORS
+                              if isinstance(e, error))
+            raise http_error(explanation=str(e))
 
 
 class MethodNotAllowed(object):

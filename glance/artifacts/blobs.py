@@ -27,10 +27,10 @@ from glance.artifacts import store
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
-KEY = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$')
-MEDIA_TYPE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/'
-                        r'[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$')
-HEX = re.compile(r'^[0-9a-fA-F]+$')
+KEY = re.compile(r'[A-Za-z0-9_][A-Za-z0-9._-]{0,254}')
+MEDIA_TYPE = re.compile(r'[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/'
+                        r'[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}')
+HEX = re.compile(r'[0-9a-fA-F]+')
 MD5_HEX_LENGTH = 32
 
 
@@ -47,7 +47,7 @@ def _blob_field(type_cls, name, key):
             raise exception.Invalid(
                 "'%s' is a blob dict: name the entry, as %s/{key}"
                 % (name, name))
-        if not KEY.match(key) or key in ('.', '..'):
+        if not KEY.fullmatch(key) or key in ('.', '..'):
             raise exception.Invalid(
                 "Invalid key '%s' in blob dict '%s': keys are 1-255 "
                 "characters of A-Z, a-z, 0-9, '.', '_' and '-', not "
@@ -72,7 +72,7 @@ def _backend(context, type_cls, requested):
 
 
 def _check_digest(name, value, length=None):
-    if value is not None and not (HEX.match(value) and
+    if value is not None and not (HEX.fullmatch(value) and
                                   (length is None or len(value) == length)):
         raise exception.Invalid('%s must be a hexadecimal digest, as '
                                 'Glance shows them, not %r'
@@ -88,10 +88,17 @@ class _Reader(object):
     glance_store does in the request thread, and glance_store's small
     reads are served from memory. The count is checked against the limit
     as data arrives, and the upload's record is kept alive.
+
+    Whatever ends the receiving ends the upload: any exception the WSGI
+    server's reader raises (a malformed chunk, a connection reset, a read
+    that timed out) reaches the request thread as an error for the
+    client, and the request thread waits only while the receiving thread
+    lives, so neither waits for the other without a bound.
     """
 
     CHUNK = 1024 * 1024
     AHEAD = 4
+    POLL = 0.5      # seconds between checks that the receiver still runs
 
     def __init__(self, source, limit, heartbeat):
         self._source = source
@@ -120,20 +127,36 @@ class _Reader(object):
                     return
         except exception.TooLarge as e:
             self._put(e)
-        except (OSError, ValueError) as e:
+        except TimeoutError:
+            self._put(exception.Timeout(
+                'No data came for %d seconds; the upload was abandoned '
+                'after %d bytes.' % (CONF.artifacts.upload_idle_timeout,
+                                     self.count)))
+        except Exception as e:  # whatever the WSGI server's reader raises
             self._put(exception.Invalid(
-                'The request body could not be read (the client went '
-                'away?): %s' % e))
+                'The request body could not be read after %d bytes (%s%s); '
+                'nothing was kept.' % (self.count, type(e).__name__,
+                                       ': %s' % e if str(e) else '')))
 
     def _put(self, item):
         while not self._stop.is_set():
             try:
-                return self._queue.put(item, timeout=0.5)
+                return self._queue.put(item, timeout=self.POLL)
             except queue.Full:
                 pass
 
+    def _get(self):
+        while True:
+            try:
+                return self._queue.get(timeout=self.POLL)
+            except queue.Empty:
+                if not self._thread.is_alive() and self._queue.empty():
+                    return exception.Invalid(
+                        'The request body could not be read after %d '
+                        'bytes; nothing was kept.' % self.count)
+
     def _next(self):
-        item = self._queue.get()
+        item = self._get()
         if isinstance(item, Exception):
             raise item
         if not item:
@@ -162,7 +185,9 @@ class _Reader(object):
 
     def close(self):
         """Stop receiving; waits for the receiving thread, so that nothing
-        reads the request body once the response is on its way."""
+        reads the request body once the response is on its way. A read
+        in progress ends when data comes or the connection's idle timeout
+        passes."""
         self._stop.set()
         self._thread.join()
 
@@ -186,7 +211,7 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
             len(view[name]) >= field.max_count:
         raise exception.Invalid("Blob dict '%s' has its maximum of %d "
                                 "entries." % (name, field.max_count))
-    if content_type is not None and not MEDIA_TYPE.match(content_type):
+    if content_type is not None and not MEDIA_TYPE.fullmatch(content_type):
         raise exception.Invalid('Invalid content type %r of the data'
                                 % content_type[:200])
     md5 = _check_digest('Content-MD5', md5, MD5_HEX_LENGTH)
@@ -268,9 +293,35 @@ def download(context, type_cls, artifact_id, name, key):
                            % (name + ('/' + key if key else '')))
 
 
-def read(row, offset=0, length=None):
-    """Iterator over the data of a blob row, ``length`` bytes from
-    ``offset`` (all when None)."""
+def read(row, offset, length):
+    """Iterator over exactly ``length`` bytes of a blob row's data from
+    ``offset``: the response promises that many in Content-Length.
+    The store is asked now, so that its errors come before the response
+    starts."""
+    if length == 0:
+        return iter(())
     data, _size = store.get(row['backend'] or None, row['location'],
                             offset, length)
-    return data
+    return _exactly(data, length, row)
+
+
+def _exactly(data, length, row):
+    """``length`` bytes of ``data``; data that ends early breaks off the
+    response (the client sees it short of Content-Length) and is
+    logged."""
+    try:
+        for chunk in data:
+            chunk = chunk[:length]
+            length -= len(chunk)
+            if chunk:
+                yield chunk
+            if length == 0:
+                return
+    finally:
+        close = getattr(data, 'close', None)
+        if close is not None:
+            close()
+    LOG.error('The data of blob %s%s at %s ended %d bytes early in its '
+              'store', row['field'], '/' + row['key'] if row['key'] else '',
+              row['location'], length)
+    raise exception.StoreUnavailable('The blob data ended early.')

@@ -369,7 +369,11 @@ def _apply(type_cls, doc, op, number):
     if name != 'remove' and 'value' not in op:
         raise exception.Invalid("Operation %d: '%s' needs a value"
                                 % (number, name))
-    parts = jsonpointer.JsonPointer(path).parts
+    try:
+        parts = jsonpointer.JsonPointer(path).parts
+    except jsonpointer.JsonPointerException as e:
+        raise exception.Invalid('Operation %d: %s is not a JSON pointer: %s'
+                                % (number, path[:255], e))
     field = _check_writable(type_cls, parts[0])
     if len(parts) > 1 and field.scalar:
         raise exception.Invalid("Operation %d: '%s' has no parts to "
@@ -403,7 +407,9 @@ def list_artifacts(context, type_cls, params, types):
     policy.authorize(context, 'artifacts:list_artifacts', {})
     query = queries.parse(type_cls, params, types)
     records = data_api().artifact_list(context, **query)
-    views = [present(types[r['type_name']], r) for r in records]
+    # The all pseudo-type shows the fields every artifact has.
+    views = [present(type_cls if type_cls is base.AnyType
+                     else types[r['type_name']], r) for r in records]
     return views, len(records) == query['limit'] and query['limit'] > 0
 
 

@@ -44,6 +44,14 @@ artifacts_opts = [
                     'data is deleted and the blob can be uploaded again. '
                     'An upload from a process of this host that no longer '
                     'runs is taken for dead at once.'),
+    cfg.IntOpt('upload_idle_timeout', default=60, min=1,
+               help='Seconds an upload may wait for the next data from '
+                    'the client. A client that sends nothing for that long '
+                    'gets 408 and its upload is abandoned: its partial '
+                    'data is deleted and the blob keeps its previous '
+                    'state. Under gunicorn this is the timeout of the '
+                    'connection while the body is read; other WSGI servers '
+                    'apply their own (uWSGI: socket-timeout).'),
     cfg.StrOpt('data_api', default='sqlalchemy',
                choices=[('sqlalchemy',
                          'Records are read and written directly in the '

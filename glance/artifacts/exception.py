@@ -38,6 +38,10 @@ class StoreUnavailable(ArtifactError):
     """The store cannot be reached or refused the write (503)."""
 
 
+class Timeout(ArtifactError):
+    """The client sent no data for too long (408)."""
+
+
 class NoData(ArtifactError):
     """A blob without data yet (204, as images)."""
 

@@ -6,7 +6,6 @@ whether and how lists filter and sort on it, and the column a value is
 stored in (``column``). Type modules only instantiate these classes.
 """
 
-import datetime
 import math
 import re
 import uuid
@@ -145,6 +144,20 @@ class Field(object):
         return self.to_storage(self.validate(text))
 
 
+def check_storable(text):
+    """``text`` if every database can store it: no NUL character and no
+    lone surrogate (a JSON escape such as \\ud800 that is no character)."""
+    if '\x00' in text:
+        raise InvalidValue('must not contain NUL characters')
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError as e:
+        raise InvalidValue('must not contain lone surrogates (such as '
+                           '\\u%04x at position %d): they are no characters'
+                           % (ord(text[e.start]), e.start))
+    return text
+
+
 def _show(value):
     return "'%s'" % value if isinstance(value, str) else str(value)
 
@@ -174,9 +187,7 @@ class String(Field):
         if len(value) > self.max_length:
             raise InvalidValue('must have at most %d characters, got %d'
                                % (self.max_length, len(value)))
-        if '\x00' in value:
-            raise InvalidValue('must not contain NUL characters')
-        return value
+        return check_storable(value)
 
     def _schema(self):
         s = {'type': 'string', 'maxLength': self.max_length}
@@ -202,6 +213,10 @@ class Text(String):
         self.min_length = min_length
         self.max_length = max_length
         Field.__init__(self, **flags)
+
+
+_INTEGER = re.compile(r'[-+]?[0-9]+')
+_NUMBER = re.compile(r'[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?')
 
 
 class Integer(Field):
@@ -231,11 +246,12 @@ class Integer(Field):
                 'maximum': self.max_value}
 
     def parse_filter(self, text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise InvalidValue("'%s' is not an integer" % text)
-        return self.validate(value)
+        if not _INTEGER.fullmatch(text):
+            raise InvalidValue("'%s' is not an integer" % text[:64])
+        if len(text) > 20:
+            raise InvalidValue('must be between %d and %d'
+                               % (self.min_value, self.max_value))
+        return self.validate(int(text))
 
 
 class Number(Field):
@@ -253,7 +269,10 @@ class Number(Field):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidValue('expected a number, got %s'
                                % _json_name(value))
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise InvalidValue('is too large for a number')
         if not math.isfinite(value):
             raise InvalidValue('must be a finite number')
         if self.min_value is not None and value < self.min_value:
@@ -271,11 +290,9 @@ class Number(Field):
         return s
 
     def parse_filter(self, text):
-        try:
-            value = float(text)
-        except ValueError:
-            raise InvalidValue("'%s' is not a number" % text)
-        return self.validate(value)
+        if not _NUMBER.fullmatch(text):
+            raise InvalidValue("'%s' is not a number" % text[:64])
+        return self.validate(float(text))
 
 
 class Boolean(Field):
@@ -297,36 +314,43 @@ class Boolean(Field):
 
 
 class DateTime(Field):
-    """A point in time, given and shown as ISO 8601 in UTC."""
+    """A point in time, given as ISO 8601 and shown in UTC as
+    YYYY-MM-DDTHH:MM:SS.ffffffZ, between years 1 and 9999 in UTC."""
     kind = 'datetime'
     json_type = 'string'
     column = 'str_value'
     ops = ORDER_OPS
 
     def _check(self, value):
-        if isinstance(value, datetime.datetime):
-            parsed = value
-        elif isinstance(value, str):
-            try:
-                parsed = timeutils.parse_isotime(value)
-            except ValueError:
-                raise InvalidValue("'%s' is not an ISO 8601 date and time"
-                                   % value[:64])
-        else:
+        if not isinstance(value, str):
             raise InvalidValue('expected an ISO 8601 string, got %s'
                                % _json_name(value))
-        return format_datetime(parsed)
+        return format_datetime(parse_datetime(value))
 
     def _schema(self):
         return {'type': 'string', 'format': 'date-time'}
 
 
+def parse_datetime(text):
+    """The naive UTC datetime of an ISO 8601 string, or InvalidValue."""
+    try:
+        parsed = timeutils.parse_isotime(text)
+        if parsed.tzinfo is not None:
+            parsed = timeutils.normalize_time(parsed)
+    except (ValueError, OverflowError):
+        raise InvalidValue("'%s' is not an ISO 8601 date and time between "
+                           "years 1 and 9999 in UTC" % text[:64])
+    return parsed
+
+
 def format_datetime(value):
-    """ISO 8601 in UTC, with a fixed width so that text order is time
-    order."""
+    """ISO 8601 in UTC, with a fixed width (years zero-padded to four
+    digits) so that text order is time order."""
     if value.tzinfo is not None:
         value = timeutils.normalize_time(value)
-    return value.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+    return '%04d-%02d-%02dT%02d:%02d:%02d.%06dZ' % (
+        value.year, value.month, value.day, value.hour, value.minute,
+        value.second, value.microsecond)
 
 
 class SemVer(Field):
@@ -338,7 +362,7 @@ class SemVer(Field):
 
     def _check(self, value):
         try:
-            semver.parse(value)
+            semver.sort_key(value)
         except semver.InvalidVersion as e:
             raise InvalidValue(str(e))
         return value
@@ -396,14 +420,14 @@ class Reference(Field):
 _RANGE_OPS = {'>=': lambda a, b: a >= b, '>': lambda a, b: a > b,
               '<=': lambda a, b: a <= b, '<': lambda a, b: a < b,
               '==': lambda a, b: a == b}
-_RANGE_ITEM = re.compile(r'^\s*(>=|<=|==|>|<)\s*(\S+)\s*$')
+_RANGE_ITEM = re.compile(r'\s*(>=|<=|==|>|<)\s*(\S+)\s*')
 
 
 def parse_version_range(text):
     """[(op, version key)] of a range such as ">=1.0.0,<2.0.0"."""
     bounds = []
     for item in text.split(','):
-        match = _RANGE_ITEM.match(item)
+        match = _RANGE_ITEM.fullmatch(item)
         if match is None:
             raise DeclarationError('invalid version range %r: use '
                                    'comparisons such as >=1.0.0,<2.0.0'
@@ -416,12 +440,12 @@ def parse_version_range(text):
     return bounds
 
 
-_UUID = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?'
-                   r'[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
+_UUID = re.compile(r'[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?'
+                   r'[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}')
 
 
 def is_uuid(value):
-    return isinstance(value, str) and bool(_UUID.match(value))
+    return isinstance(value, str) and bool(_UUID.fullmatch(value))
 
 
 class Collection(Field):
@@ -461,6 +485,9 @@ class Collection(Field):
                                % (self.max_count, n))
 
     def _element(self, value, where):
+        if value is None:
+            raise InvalidValue('%s: null is not a value of a %s'
+                               % (where, self.kind))
         try:
             return self.element.validate(value)
         except InvalidValue as e:
@@ -517,13 +544,15 @@ class Dict(Collection):
 
 
 def check_key(key, max_length):
-    """A dict key: 1..max_length characters, no NUL, no slash."""
+    """A dict key: 1..max_length storable characters, no slash."""
     if not 1 <= len(key) <= max_length:
         raise InvalidValue('keys must have 1 to %d characters' % max_length)
-    if '\x00' in key or '/' in key:
-        raise InvalidValue("key '%s' must not contain '/' or NUL"
-                           % key[:64])
-    return key
+    if '/' in key:
+        raise InvalidValue("key '%s' must not contain '/'" % key[:64])
+    try:
+        return check_storable(key)
+    except InvalidValue as e:
+        raise InvalidValue('key %d characters long: %s' % (len(key), e))
 
 
 class ReferenceList(List):

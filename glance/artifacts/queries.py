@@ -8,7 +8,6 @@ and quoting helpers), ``DICTFIELD.KEY=``, ``metadata.KEY=``, repeated
 """
 
 from oslo_config import cfg
-from oslo_utils import timeutils
 
 from glance.artifacts import exception
 from glance.artifacts import fields as f
@@ -106,7 +105,8 @@ def _operands(field, op, text, name):
 
 def _filter_spec(fields, key, text):
     if key == 'tags':
-        return {'where': 'tag', 'op': 'eq', 'values': [text]}
+        return {'where': 'tag', 'op': 'eq',
+                'values': _operands(fields['tags'].element, 'eq', text, key)}
     name, _dot, sub = key.partition('.')
     field = fields.get(name)
     if field is None or not field.filterable or (sub and not isinstance(
@@ -126,6 +126,12 @@ def _filter_spec(fields, key, text):
         raise exception.Invalid(
             "Unknown or unsupported filter operator '%s' for '%s'; use one "
             "of: %s" % (op[:16], name, ', '.join(field.ops)))
+    if sub:
+        try:
+            f.check_key(sub, f.Dict.KEY_MAX)
+        except f.InvalidValue as e:
+            raise exception.Invalid("Invalid filter '%s': %s"
+                                    % (key[:64], e))
     if name == 'metadata':
         if not sub:
             raise exception.Invalid('Filter metadata as metadata.KEY=VALUE')
@@ -139,9 +145,7 @@ def _filter_spec(fields, key, text):
         if name == 'version':
             column = 'version_key'
         elif isinstance(field, f.DateTime):
-            values = [timeutils.parse_isotime(v) for v in values]
-            values = [timeutils.normalize_time(v).isoformat()
-                      for v in values]
+            values = [f.parse_datetime(v).isoformat() for v in values]
         return {'where': 'column', 'column': column, 'op': op,
                 'values': values}
     element = field.element if not field.scalar else field

@@ -22,10 +22,14 @@ MAX_LENGTH = 128
 MAX_NUMBER_DIGITS = 35
 
 _SEMVER = re.compile(
-    r'^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)'
-    r'(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)'
-    r'(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?'
-    r'(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$', re.ASCII)
+    r'^(0|[1-9][0-9]{0,34})\.(0|[1-9][0-9]{0,34})\.(0|[1-9][0-9]{0,34})'
+    r'(?:-((?:0|[1-9][0-9]{0,34}|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)'
+    r'(?:\.(?:0|[1-9][0-9]{0,34}|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?'
+    r'(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$')
+
+# Numbers in versions have at most MAX_NUMBER_DIGITS digits (the key
+# gives their length as one base-36 digit).
+_LONG_NUMBER = re.compile(r'(^|[.-])[1-9][0-9]{%d}' % MAX_NUMBER_DIGITS)
 
 _NIBBLES = 'ghijklmnopqrstuv'
 _BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz'
@@ -36,9 +40,6 @@ class InvalidVersion(ValueError):
 
 
 def _number(digits):
-    if len(digits) > MAX_NUMBER_DIGITS:
-        raise InvalidVersion('a number in a version may have at most %d '
-                             'digits' % MAX_NUMBER_DIGITS)
     return _BASE36[len(digits)] + digits
 
 
@@ -58,7 +59,10 @@ def parse(value):
     if len(value) > MAX_LENGTH:
         raise InvalidVersion('a version may have at most %d characters'
                              % MAX_LENGTH)
-    match = _SEMVER.match(value)
+    match = _SEMVER.fullmatch(value)
+    if match is None and _LONG_NUMBER.search(value):
+        raise InvalidVersion('a number in a version may have at most %d '
+                             'digits' % MAX_NUMBER_DIGITS)
     if match is None:
         raise InvalidVersion(
             "'%s' is not a Semantic Version 2.0 string such as 1.0.0, "

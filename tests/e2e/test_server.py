@@ -172,3 +172,63 @@ class TestStartUp(testtools.TestCase):
                 time.sleep(0.3)
         self.assertEqual(200, probe.request('GET', '/v2/artifacts')[0])
         self.assertEqual(200, probe.request('GET', '/v2/images')[0])
+
+
+class TestRawPaths(ServerTest):
+    """Paths as a client writes them on the wire, through gunicorn."""
+
+    def raw(self, method, target):
+        with socket.create_connection(('127.0.0.1', self.server.port),
+                                      timeout=30) as s:
+            s.sendall(b'%s %s HTTP/1.1\r\nHost: x\r\nAccept: application/'
+                      b'json\r\nContent-Length: 0\r\nContent-Type: '
+                      b'application/octet-stream\r\nConnection: close\r\n\r\n'
+                      % (method, target))
+            data = b''
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head, _sep, body = data.partition(b'\r\n\r\n')
+        return int(head.split(b' ')[1]), body
+
+    def setUp(self):
+        super(TestRawPaths, self).setUp()
+        status, self.art = self.server.json(
+            'POST', '/v2/artifacts/sample_artifacts', {'name': 'raw'})
+        self.assertEqual(201, status)
+        self.addCleanup(self.server.request, 'DELETE', self.art['self'])
+        self.url = self.art['self'].encode()
+
+    def test_empty_segments_are_400_not_another_resource(self):
+        for method, target in ((b'PUT', self.url + b'//tags/a'),
+                               (b'PUT', self.url + b'/tags//a'),
+                               (b'GET', self.url + b'/blob_dict//a'),
+                               (b'PUT', self.url + b'/blob_dict//a'),
+                               (b'DELETE', b'/v2/artifacts//sample_artifacts/'
+                                + self.url.rsplit(b'/', 1)[1]),
+                               (b'GET', b'http://x' + self.url + b'//tags')):
+            status, body = self.raw(method, target)
+            self.assertEqual(400, status, target)
+            self.assertIn(b'empty segment', body)
+        shown = self.server.json('GET', self.art['self'])[1]
+        self.assertEqual(([], {}), (shown['tags'], shown['blob_dict']))
+
+    def test_encoded_newline_and_method_override_change_nothing(self):
+        for target in (self.url + b'%0a', self.url + b'%0A?x=1',
+                       self.url + b'?_method=DELETE'):
+            status, _body = self.raw(b'GET', target)
+            self.assertIn(status, (200, 400), target)
+            if status == 200:
+                self.assertTrue(target.endswith(b'_method=DELETE'))
+        status, _body = self.raw(b'DELETE', self.url + b'%0a')
+        self.assertEqual(400, status)
+        self.assertEqual(200, self.server.request('GET',
+                                                  self.art['self'])[0])
+
+    def test_percent_encoded_utf8_tag_is_stored_as_its_text(self):
+        status, _body = self.raw(b'PUT', self.url + b'/tags/%C3%A9t%C3%A9')
+        self.assertEqual(204, status)
+        self.assertEqual(['été'], self.server.json(
+            'GET', self.art['self'])[1]['tags'])

@@ -28,3 +28,26 @@ class TestInterface(testtools.TestCase):
                                               source))
         self.assertTrue(called)
         self.assertLessEqual(called, set(interface.FUNCTIONS))
+
+
+class TestRegistryWire(testtools.TestCase):
+    """The registry's wire format carries any JSON value unchanged."""
+
+    def test_json_values_round_trip_with_dollar_keys(self):
+        from glance.db.artifacts.registry import rpc
+        value = {'$datetime': '2020-01-01T00:00:00', '$$datetime': 1,
+                 '$': ['$datetime', {'$datetime': {'$x': None}}],
+                 'x': {'$datetime': 'not a date'}, '': 1.5e300,
+                 'big': 2 ** 70, 'text': 'a\ud800\x00'}
+        self.assertEqual(value, rpc.loads(rpc.dumps(value)))
+
+    def test_datetimes_round_trip_including_early_years(self):
+        import datetime
+        from glance.db.artifacts.registry import rpc
+        value = {'at': [datetime.datetime(212, 2, 14, 1, 2, 3, 4),
+                        datetime.datetime(9999, 12, 31, 23, 59, 59, 999999)]}
+        self.assertEqual(value, rpc.loads(rpc.dumps(value)))
+
+    def test_unknown_wire_keys_are_refused(self):
+        from glance.db.artifacts.registry import rpc
+        self.assertRaises(ValueError, rpc.loads, b'{"$other": 1}')

@@ -7,7 +7,7 @@ from glance.artifacts import fields as f
 STATUSES = ('drafted', 'active', 'deactivated')
 MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
 VISIBILITIES = ('private', 'shared', 'community', 'public')
-TYPE_NAME = re.compile(r'^[a-z][a-z0-9_]{0,62}$')
+TYPE_NAME = re.compile(r'[a-z][a-z0-9_]{0,62}')
 
 #: Fields of every artifact. The ones stored as columns of the artifacts
 #: table are in COLUMNS; tags and metadata have tables of their own.
@@ -22,7 +22,8 @@ COMMON_FIELDS = {
     'name': f.String(min_length=1, max_length=255, required=True,
                      sortable=True, filterable=True,
                      description='The name of the artifact.'),
-    'version': f.SemVer(default='0.0.0', sortable=True, filterable=True,
+    'version': f.SemVer(default='0.0.0', required=True, sortable=True,
+                        filterable=True,
                         description='A Semantic Version 2.0 string. '
                                     'Lists compare versions by SemVer '
                                     'precedence; filter with '
@@ -91,7 +92,7 @@ class ArtifactType(object):
             raise f.DeclarationError(
                 'its name %r differs from its entry point name %r'
                 % (cls.name, entry_point_name))
-        if not isinstance(cls.name, str) or not TYPE_NAME.match(cls.name):
+        if not isinstance(cls.name, str) or not TYPE_NAME.fullmatch(cls.name):
             raise f.DeclarationError(
                 'its name %r must be 1-63 characters of a-z, 0-9 and _, '
                 'starting with a letter' % (cls.name,))
@@ -114,7 +115,7 @@ class ArtifactType(object):
                 raise f.DeclarationError(
                     'field %r is not a glance.artifacts.fields.Field'
                     % field_name)
-            if not re.match(r'^[a-z][a-z0-9_]{0,63}$', field_name):
+            if not re.fullmatch(r'[a-z][a-z0-9_]{0,63}', field_name):
                 raise f.DeclarationError(
                     'field name %r must be 1-64 characters of a-z, 0-9 '
                     'and _, starting with a letter' % field_name)

@@ -17,6 +17,12 @@ class Conflict(DataError):
     pass
 
 
+class Changed(Conflict):
+    """The artifact changed after the caller read it: what the caller
+    decided may no longer hold. Reading it again and retrying may
+    succeed."""
+
+
 class InvalidMarker(DataError):
     pass
 

@@ -309,7 +309,12 @@ def _after(keys, marker_values):
                                                    marker_values[:i])]
         if value is None:
             continue     # nothing sorts after a null but other nulls
-        later = expr > value if direction == 'asc' else expr < value
+        if isinstance(value, bool):
+            # SQL cannot order booleans with < and >: false comes first.
+            later = (expr == (direction == 'asc')
+                     if value != (direction == 'asc') else sa.false())
+        else:
+            later = expr > value if direction == 'asc' else expr < value
         clauses.append(sa.and_(*equal_before,
                                sa.or_(later, expr.is_(None))))
     return sa.or_(*clauses) if clauses else sa.false()

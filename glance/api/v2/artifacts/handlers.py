@@ -6,12 +6,15 @@ the path variables of its route; errors of the domain become HTTP
 statuses in router.py, in one place.
 """
 
+import contextlib
+import re
 import urllib.parse
 
+from oslo_config import cfg
 import webob
-import webob.byterange
 import webob.exc
 
+from glance.api.v2.artifacts import ranges
 from glance.artifacts import blobs
 from glance.artifacts import catalog
 from glance.artifacts import exception
@@ -22,6 +25,7 @@ from glance.artifacts import schemas
 from glance.artifacts.types import base
 from glance.common import wsgi
 
+CONF = cfg.CONF
 PATCH_MEDIA_TYPES = ('application/openstack-images-v2.1-json-patch',
                      'application/json-patch+json')
 MAX_JSON_BODY = 1024 * 1024
@@ -56,10 +60,17 @@ def _body(req):
         raise webob.exc.HTTPRequestEntityTooLarge(
             explanation='The request body may have at most %d bytes.'
                         % MAX_JSON_BODY)
-    if req.is_body_seekable:
-        # Routes reads form-encoded POST bodies, looking for _method.
-        req.body_file_raw.seek(0)
-    data = req.body_file.read(MAX_JSON_BODY + 1)
+    with _idle_timeout(req):
+        try:
+            data = req.body_file.read(MAX_JSON_BODY + 1)
+        except TimeoutError:
+            raise webob.exc.HTTPRequestTimeout(
+                explanation='No data came for %d seconds.'
+                            % CONF.artifacts.upload_idle_timeout)
+        except Exception as e:  # whatever the WSGI server's reader raises
+            raise webob.exc.HTTPBadRequest(
+                explanation='The request body could not be read (%s).'
+                            % type(e).__name__)
     if len(data) > MAX_JSON_BODY:
         raise webob.exc.HTTPRequestEntityTooLarge(
             explanation='The request body may have at most %d bytes.'
@@ -234,13 +245,16 @@ STORE_HEADER = 'x-openstack-artifact-store'
 TYPE_HEADER = 'x-openstack-artifact-content-type'
 
 
+_DIGITS = re.compile(r'[0-9]{1,19}')
+
+
 def _declared_size(req):
     declared = req.headers.get(SIZE_HEADER)
     if declared is not None:
-        if not declared.isdigit():
+        if not _DIGITS.fullmatch(declared):
             raise webob.exc.HTTPBadRequest(
-                explanation='%s must be a number of bytes, not %r'
-                            % (SIZE_HEADER, declared[:64]))
+                explanation='%s must be a number of bytes (ASCII digits), '
+                            'not %r' % (SIZE_HEADER, declared[:64]))
         declared = int(declared)
         if req.content_length is not None and \
                 req.content_length != declared:
@@ -257,31 +271,33 @@ def upload_blob(api, req, type_name, artifact_id, blob, key=None):
         raise webob.exc.HTTPUnsupportedMediaType(
             detail="Blob data is sent as application/octet-stream, not "
                    "'%s'." % req.content_type[:64])
-    blobs.upload(req.context, type_cls, artifact_id, blob, key,
-                 req.body_file, _declared_size(req),
-                 content_type=req.headers.get(TYPE_HEADER),
-                 md5=req.headers.get('Content-MD5'),
-                 os_hash_value=req.headers.get(HASH_HEADER),
-                 backend=req.headers.get(STORE_HEADER))
+    size = _declared_size(req)
+    with _idle_timeout(req):
+        blobs.upload(req.context, type_cls, artifact_id, blob, key,
+                     req.body_file, size,
+                     content_type=req.headers.get(TYPE_HEADER),
+                     md5=req.headers.get('Content-MD5'),
+                     os_hash_value=req.headers.get(HASH_HEADER),
+                     backend=req.headers.get(STORE_HEADER))
     return webob.Response(status=204)
 
 
-def _byte_range(req, size):
-    """(offset, length, Content-Range) of a single-range request, as images
-    answers it (webob ranges are zero-based and end-exclusive); None for
-    the whole data. Several ranges are 400 and unsatisfiable ones 416,
-    both raised by Glance's Request."""
-    wanted = req.get_range_from_request(size)
-    if wanted is None:
-        return None
-    if isinstance(wanted, webob.byterange.Range):
-        start, end = wanted.start, wanted.end
-        if start < 0:       # a suffix: the last -start bytes
-            start = max(size + start, 0)
-        end = size if end is None or end > size else end
-    else:               # Content-Range in a request, as images accepts
-        start, end = wanted.start, wanted.stop
-    return start, end - start, 'bytes %d-%d/%d' % (start, end - 1, size)
+@contextlib.contextmanager
+def _idle_timeout(req):
+    """While a request body is read, a read that waits [artifacts]
+    upload_idle_timeout seconds for data raises TimeoutError (gunicorn
+    gives the connection's socket; other servers time out reads by their
+    own settings)."""
+    sock = req.environ.get('gunicorn.socket')
+    if sock is None:
+        yield
+        return
+    previous = sock.gettimeout()
+    sock.settimeout(CONF.artifacts.upload_idle_timeout)
+    try:
+        yield
+    finally:
+        sock.settimeout(previous)
 
 
 def download_blob(api, req, type_name, artifact_id, blob, key=None):
@@ -290,20 +306,28 @@ def download_blob(api, req, type_name, artifact_id, blob, key=None):
         row = blobs.download(req.context, type_cls, artifact_id, blob, key)
     except exception.NoData as e:
         raise webob.exc.HTTPNoContent(explanation=str(e))
+    size = row['size']
     headers = {'Content-Type': row['content_type'],
+               'Accept-Ranges': 'bytes',
                ALGO_HEADER: row['os_hash_algo'],
                HASH_HEADER: row['os_hash_value']}
-    part = _byte_range(req, row['size'])
+    try:
+        part = (None if 'If-Range' in req.headers else
+                ranges.byte_range(req.headers.get('Range'), size))
+    except ranges.Unsatisfiable:
+        raise webob.exc.HTTPRequestRangeNotSatisfiable(
+            explanation='The range %r lies outside the data (%d bytes).'
+                        % (req.headers['Range'][:64], size),
+            headers=[('Content-Range', 'bytes */%d' % size)])
     if part is None:
-        offset, length, status = 0, None, 200
+        start, end, status = 0, size, 200
         headers['Content-MD5'] = row['checksum']
-        headers['Content-Length'] = str(row['size'])
     else:
-        offset, length, headers['Content-Range'] = part
-        headers['Content-Length'] = str(length)
-        status = 206
+        (start, end), status = part, 206
+        headers['Content-Range'] = 'bytes %d-%d/%d' % (start, end - 1, size)
     response = webob.Response(status=status)
-    response.app_iter = blobs.read(row, offset, length)
+    response.app_iter = blobs.read(row, start, end - start)
     # Setting app_iter resets the headers that describe the body.
     response.headers.update(headers)
+    response.headers['Content-Length'] = str(end - start)
     return response

@@ -6,7 +6,10 @@ with an Allow header; domain errors become HTTP errors in one place,
 ``Handler.__call__``.
 """
 
+import re
+
 from oslo_log import log as logging
+import routes.middleware
 import webob.dec
 import webob.exc
 
@@ -58,9 +61,16 @@ ERRORS = [
     (exception.Duplicate, webob.exc.HTTPConflict),
     (exception.Conflict, webob.exc.HTTPConflict),
     (exception.TooLarge, webob.exc.HTTPRequestEntityTooLarge),
+    (exception.Timeout, webob.exc.HTTPRequestTimeout),
     (exception.StoreUnavailable, webob.exc.HTTPServiceUnavailable),
     (exception.Unavailable, webob.exc.HTTPServiceUnavailable),
 ]
+
+
+def _printable(text):
+    """``text`` with lone surrogates (from JSON escapes in a request)
+    shown as escapes, so that every error message can be encoded."""
+    return text.encode('utf-8', 'backslashreplace').decode('utf-8')
 
 
 class Handler(object):
@@ -72,8 +82,12 @@ class Handler(object):
 
     @webob.dec.wsgify(RequestClass=wsgi.Request)
     def __call__(self, req):
-        args = dict(req.environ['wsgiorg.routing_args'][1])
-        args.pop('controller', None)
+        # Path variables, as Routes gives them, are the bytes of the path
+        # as Latin-1 (PEP 3333); API.__call__ checked that they are UTF-8.
+        args = {name: value.encode('latin-1').decode('utf-8')
+                for name, value in
+                req.environ['wsgiorg.routing_args'][1].items()
+                if name != 'controller'}
         try:
             req.GET
         except UnicodeDecodeError:
@@ -84,7 +98,7 @@ class Handler(object):
         except tuple(e for e, _http in ERRORS) as e:
             http_error = next(h for error, h in ERRORS
                               if isinstance(e, error))
-            raise http_error(explanation=str(e))
+            raise http_error(explanation=_printable(str(e)))
 
 
 class MethodNotAllowed(object):
@@ -95,12 +109,58 @@ class MethodNotAllowed(object):
     def __call__(self, req):
         raise webob.exc.HTTPMethodNotAllowed(
             explanation='%s is not allowed here; use %s.'
-                        % (req.method, ', '.join(self.allowed)),
+                        % (req.method[:32], ', '.join(self.allowed)),
             headers=[('Allow', ', '.join(self.allowed))])
 
 
-class API(wsgi.Router):
-    """The /v2/artifacts application: the enabled types and the routes."""
+def _check_path(environ):
+    """400 for a path that could name a resource other than the one it
+    shows: not UTF-8, control characters (such as an encoded newline),
+    or empty segments.
+
+    PATH_INFO holds the path's bytes as Latin-1 (PEP 3333), after the
+    mount point; Paste's urlmap, which mounts us, has already merged
+    repeated slashes there, so empty segments are looked for in the
+    request's own path when the server gives it (gunicorn's RAW_URI,
+    uWSGI's and mod_wsgi's REQUEST_URI).
+    """
+    try:
+        text = environ['PATH_INFO'].encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        raise webob.exc.HTTPBadRequest(
+            explanation='The path is not valid UTF-8.')
+    if any(ord(c) < 0x20 or ord(c) == 0x7f for c in text):
+        raise webob.exc.HTTPBadRequest(
+            explanation='The path contains control characters.')
+    raw = environ.get('RAW_URI') or environ.get('REQUEST_URI') or ''
+    raw = _ABSOLUTE_URI.sub('', raw.partition('?')[0])
+    if (text not in ('', '/') and text.endswith('/')) or '//' in raw:
+        raise webob.exc.HTTPBadRequest(
+            explanation='The path has an empty segment.')
+
+
+# The scheme and authority of a request target in absolute form.
+_ABSOLUTE_URI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*://[^/]*')
+
+
+@webob.dec.wsgify
+def _dispatch(req):
+    match = req.environ['wsgiorg.routing_args'][1]
+    if not match:
+        raise webob.exc.HTTPNotFound(
+            explanation='No such resource; see GET %s for the artifact '
+                        'types.' % catalog.PREFIX)
+    return match['controller']
+
+
+class API(object):
+    """The /v2/artifacts application: the enabled types and the routes.
+
+    Routes matches paths only: unlike Glance's own router, it is not
+    allowed to take the method from a ``_method`` query parameter or
+    form field, so that a GET never changes anything and routing never
+    reads a request body.
+    """
 
     def __init__(self, types):
         self.types = types
@@ -111,7 +171,13 @@ class API(wsgi.Router):
                                conditions={'method': [method]})
             mapper.connect(path, controller=MethodNotAllowed(
                 sorted(methods)))
-        super(API, self).__init__(mapper)
+        self._routes = routes.middleware.RoutesMiddleware(
+            _dispatch, mapper, use_method_override=False, singleton=False)
+
+    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    def __call__(self, req):
+        _check_path(req.environ)
+        return self._routes
 
     @classmethod
     def factory(cls, global_conf, **local_conf):

@@ -2,8 +2,12 @@
 
 A request body is {"context": {...}, "calls": [{"command": NAME,
 "kwargs": {...}}]}; the response is a list with, for each call, {"result":
-...} or {"error": {"class": NAME, "message": TEXT}}. Datetimes travel as
-{"$datetime": ISO 8601}.
+...} or {"error": {"class": NAME, "message": TEXT}}.
+
+Datetimes travel as {"$datetime": ISO 8601}. So that no value a user
+sent can be taken for one, every object key that starts with "$" travels
+with one more "$" in front: a metadata key "$datetime" is "$$datetime" on
+the wire. Any JSON value therefore arrives as it was sent.
 """
 
 import datetime
@@ -12,25 +16,42 @@ import json
 from glance.db.artifacts import errors
 
 ERRORS = {cls.__name__: cls for cls in (errors.NotFound, errors.Duplicate,
-                                        errors.Conflict,
+                                        errors.Conflict, errors.Changed,
                                         errors.InvalidMarker)}
-FORMAT = '%Y-%m-%dT%H:%M:%S.%f'
+DATETIME = '$datetime'
+
+
+def _escape(key):
+    return '$' + key if key.startswith('$') else key
 
 
 def _encode(value):
+    if isinstance(value, dict):
+        return {_escape(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
     if isinstance(value, datetime.datetime):
-        return {'$datetime': value.strftime(FORMAT)}
+        return {DATETIME: value.isoformat()}
+    if value is None or isinstance(value, (str, int, float)):
+        return value
     raise TypeError('cannot send %r' % type(value).__name__)
 
 
 def _decode(obj):
-    if set(obj) == {'$datetime'}:
-        return datetime.datetime.strptime(obj['$datetime'], FORMAT)
-    return obj
+    if set(obj) == {DATETIME}:
+        return datetime.datetime.fromisoformat(obj[DATETIME])
+    decoded = {}
+    for key, value in obj.items():
+        if key.startswith('$'):
+            if not key.startswith('$$'):
+                raise ValueError('unknown wire object key %r' % key[:64])
+            key = key[1:]
+        decoded[key] = value
+    return decoded
 
 
 def dumps(value):
-    return json.dumps(value, default=_encode).encode('utf-8')
+    return json.dumps(_encode(value)).encode('utf-8')
 
 
 def loads(data):

@@ -151,7 +151,8 @@ def _counts(use_venv):
 # database (tests/databases.py) and data API mode (tests/registry.py); the
 # whole suite runs on SQLite in direct mode first.
 AGAIN = ['tests.functional', 'tests.e2e.test_server', 'tests.e2e.test_blobs',
-         'tests.e2e.test_readme', 'tests.e2e.test_registry']
+         'tests.e2e.test_readme', 'tests.e2e.test_registry',
+         'tests.e2e.test_concurrency']
 COMBINATIONS = [('sqlite', 'registry'), ('mysql', 'sqlalchemy'),
                 ('mysql', 'registry'), ('postgresql', 'sqlalchemy'),
                 ('postgresql', 'registry')]

@@ -192,11 +192,10 @@ class _Reader(object):
         self._thread.join()
 
 
-def upload(context, type_cls, artifact_id, name, key, body, size,
-           content_type=None, md5=None, os_hash_value=None,
-           backend=None):
-    """Store ``body`` (a file-like object) as the data of blob ``name``
-    (entry ``key`` of a blob dict); ``size`` is None when not declared."""
+@catalog.retry_on_change
+def _begin(context, type_cls, artifact_id, name, key, size, backend):
+    """Check an upload against the artifact as it is and record it:
+    (size limit, backend, upload id)."""
     record = catalog.get_record(context, type_cls, artifact_id)
     view = catalog.present(type_cls, record)
     catalog.check_owner(context, view)
@@ -211,12 +210,6 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
             len(view[name]) >= field.max_count:
         raise exception.Invalid("Blob dict '%s' has its maximum of %d "
                                 "entries." % (name, field.max_count))
-    if content_type is not None and not MEDIA_TYPE.fullmatch(content_type):
-        raise exception.Invalid('Invalid content type %r of the data'
-                                % content_type[:200])
-    md5 = _check_digest('Content-MD5', md5, MD5_HEX_LENGTH)
-    os_hash_value = _check_digest('The expected %s hash' %
-                                  CONF.hashing_algorithm, os_hash_value)
     limit = min(field.max_size, CONF.image_size_cap)
     if size is not None and size > limit:
         raise exception.TooLarge(
@@ -225,20 +218,39 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
     backend = _backend(context, type_cls, backend)
     upload_id = str(uuid.uuid4())
     api = catalog.data_api()
-
-    def begin():
+    try:
         api.blob_upload_begin(context, artifact_id, type_cls.name, name,
                               key, {'upload_id': upload_id,
                                     'backend': backend or '',
-                                    'process': catalog.this_process()})
-    try:
-        begin()
+                                    'process': catalog.this_process()},
+                              expect={'revision': record['revision']})
+    except exception.Changed:
+        raise
     except exception.Conflict:
-        # The running upload may be a dead one: clean up and try once more.
+        # The running upload may be a dead one: clean up and try again.
         if not catalog.clean_stale_uploads(api.blob_upload_list(
                 context, artifact_id)):
             raise
-        begin()
+        raise exception.Changed('A dead upload of the blob was cleaned '
+                                'up.')
+    return limit, backend, upload_id
+
+
+def upload(context, type_cls, artifact_id, name, key, body, size,
+           content_type=None, md5=None, os_hash_value=None,
+           backend=None):
+    """Store ``body`` (a file-like object) as the data of blob ``name``
+    (entry ``key`` of a blob dict); ``size`` is None when not declared."""
+    if content_type is not None and not MEDIA_TYPE.fullmatch(content_type):
+        raise exception.Invalid('Invalid content type %r of the data'
+                                % content_type[:200])
+    md5 = _check_digest('Content-MD5', md5, MD5_HEX_LENGTH)
+    os_hash_value = _check_digest('The expected %s hash' %
+                                  CONF.hashing_algorithm, os_hash_value)
+    limit, backend, upload_id = _begin(context, type_cls, artifact_id,
+                                       name, key, size, backend)
+    key = key or ''
+    api = catalog.data_api()
     location = None
     reader = _Reader(body, limit, lambda: api.blob_upload_heartbeat(
         context, artifact_id, name, key, upload_id))

@@ -10,7 +10,10 @@ blob data blobs.py, members members.py.
 
 import copy
 import datetime
+import functools
+import random
 import socket
+import time
 import uuid
 
 import jsonpatch
@@ -55,6 +58,28 @@ def _admin_context():
     if _admin is None:
         _admin = glance_context.get_admin_context()
     return _admin
+
+
+CHANGE_RETRIES = 20
+
+
+def retry_on_change(operation):
+    """Run a read-decide-write operation again when the artifact changed
+    between its read and its write (the data API raised Changed because
+    the revision the operation decided on had moved on). Each try decides
+    on the artifact as it then is, so a concurrent change is never lost;
+    after CHANGE_RETRIES tries the client gets 409."""
+    @functools.wraps(operation)
+    def retrying(*args, **kwargs):
+        for attempt in range(CHANGE_RETRIES):
+            try:
+                return operation(*args, **kwargs)
+            except exception.Changed as e:
+                changed = e
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+        raise exception.Changed('%s It kept changing for %d tries; try '
+                                'again.' % (changed, CHANGE_RETRIES))
+    return retrying
 
 
 def _isotime(value):
@@ -226,8 +251,10 @@ def _process_alive(process):
     if host != socket.gethostname():
         return None
     try:
-        return abs(psutil.Process(int(pid)).create_time() -
-                   float(started)) < 0.01
+        process = psutil.Process(int(pid))
+        # A killed process stays a zombie until its parent reaps it.
+        return (abs(process.create_time() - float(started)) < 0.01 and
+                process.status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
 
@@ -281,8 +308,10 @@ def check_owner(context, view):
                       'owner': view['owner'] or ''})
 
 
+@retry_on_change
 def delete(context, type_cls, artifact_id, types):
-    view = get(context, type_cls, artifact_id)
+    record = get_record(context, type_cls, artifact_id)
+    view = present(type_cls, record)
     check_owner(context, view)
     policy.authorize(context, 'artifacts:delete_artifact',
                      {'project_id': view['owner'] or ''})
@@ -302,7 +331,9 @@ def delete(context, type_cls, artifact_id, types):
             'first.' % (artifact_id, ', '.join(
                 seen + (['%d artifact(s) you cannot see' % unseen]
                         if unseen else []))))
-    record = data_api().artifact_delete(context, artifact_id, type_cls.name)
+    record = data_api().artifact_delete(
+        context, artifact_id, type_cls.name,
+        expect={'revision': record['revision']})
     # The records are gone; now the data. An upload still running notices
     # at its end that its record is gone and deletes what it wrote.
     for blob in record['blobs']:
@@ -312,9 +343,12 @@ def delete(context, type_cls, artifact_id, types):
             store.delete_partial(up['backend'], up['upload_id'])
 
 
+@retry_on_change
 def update(context, type_cls, artifact_id, patch, types):
-    """Apply a JSON patch (RFC 6902: add, replace, remove)."""
-    view = get(context, type_cls, artifact_id)
+    """Apply a JSON patch (RFC 6902: add, replace, remove) to the
+    artifact as it is when the change is written."""
+    record = get_record(context, type_cls, artifact_id)
+    view = present(type_cls, record)
     check_owner(context, view)
     if not isinstance(patch, list):
         raise exception.Invalid('A JSON patch must be a list of '
@@ -347,7 +381,7 @@ def update(context, type_cls, artifact_id, patch, types):
     _check_references(context, type_cls, artifact_id, changes, types)
     record = data_api().artifact_update(
         context, artifact_id, type_cls.name, _values(type_cls, changes),
-        expect={'status': view['status']})
+        expect={'revision': record['revision']})
     return present(type_cls, record)
 
 
@@ -498,15 +532,18 @@ def _reaches(start, goal, types):
 
 # -- tags --------------------------------------------------------------------
 
+@retry_on_change
 def add_tag(context, type_cls, artifact_id, tag):
-    view = get(context, type_cls, artifact_id)
+    record = get_record(context, type_cls, artifact_id)
+    view = present(type_cls, record)
     check_owner(context, view)
     field = base.COMMON_FIELDS['tags']
     _validated(field.element, 'tag', tag)
     if tag not in view['tags'] and len(view['tags']) >= field.max_count:
         raise exception.TooLarge('Maximum tag count of %d exceeded.'
                                  % field.max_count)
-    data_api().artifact_tag_add(context, artifact_id, type_cls.name, tag)
+    data_api().artifact_tag_add(context, artifact_id, type_cls.name, tag,
+                                expect={'revision': record['revision']})
 
 
 def delete_tag(context, type_cls, artifact_id, tag):

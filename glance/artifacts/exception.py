@@ -50,5 +50,6 @@ class NoData(ArtifactError):
 NotFound = errors.NotFound          # 404
 Duplicate = errors.Duplicate        # 409
 Conflict = errors.Conflict          # 409
+Changed = errors.Changed            # 409, once retries are spent
 InvalidMarker = errors.InvalidMarker  # 400
 Unavailable = errors.Unavailable    # 503

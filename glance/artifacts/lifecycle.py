@@ -51,6 +51,7 @@ def _unset(field, value):
     return value is None or value == [] or value == {} or value == ''
 
 
+@catalog.retry_on_change
 def activate(context, type_cls, artifact_id, types):
     """drafted -> active, once everything required on activation is there
     and every referenced artifact is active; repeating it is harmless."""
@@ -84,9 +85,10 @@ def activate(context, type_cls, artifact_id, types):
     catalog.data_api().artifact_update(
         context, artifact_id, type_cls.name,
         {'status': 'active', 'activated_at': timeutils.utcnow()},
-        expect={'status': 'drafted'})
+        expect={'revision': record['revision']})
 
 
+@catalog.retry_on_change
 def _switch(context, type_cls, artifact_id, action, source, target):
     view = catalog.get(context, type_cls, artifact_id)
     policy.authorize(context, 'artifacts:%s_artifact' % action,

@@ -33,8 +33,10 @@ def _sees_all(context, view):
                                 context.owner == view['owner'])
 
 
+@catalog.retry_on_change
 def add(context, type_cls, artifact_id, body):
-    view = catalog.get(context, type_cls, artifact_id)
+    record = catalog.get_record(context, type_cls, artifact_id)
+    view = catalog.present(type_cls, record)
     policy.authorize(context, 'artifacts:add_member', _target(view))
     if view['visibility'] != 'shared':
         raise exception.Forbidden('Only shared artifacts have members; '
@@ -46,7 +48,8 @@ def add(context, type_cls, artifact_id, body):
     except f.InvalidValue as e:
         raise exception.Invalid("Invalid value for 'member': %s" % e)
     return _view(catalog.data_api().member_create(
-        context, artifact_id, type_cls.name, member))
+        context, artifact_id, type_cls.name, member,
+        expect={'revision': record['revision']}))
 
 
 def list_members(context, type_cls, artifact_id):

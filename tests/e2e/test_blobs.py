@@ -1,6 +1,7 @@
 """Blob uploads against a real server: killed servers, clients that go
 away, competing uploads."""
 
+import concurrent.futures
 import hashlib
 import http.client
 import os
@@ -169,3 +170,139 @@ class TestClients(BlobServerTest):
         upload.join(60)
         self.assertIn(upload.result, (404, 409))
         self.assertEqual([], self.store_files())
+
+
+def send_raw(port, head, body, half_close=False, timeout=10):
+    """Send a request as raw bytes; (status or None, seconds until the
+    answer or the connection's end)."""
+    started = time.monotonic()
+    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as s:
+        s.sendall(head + body)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        try:
+            data = s.recv(65536)
+        except OSError:
+            data = b''
+    status = int(data.split(b' ')[1]) if data.startswith(b'HTTP/') else None
+    return status, time.monotonic() - started
+
+
+def chunked_head(path):
+    return (b'PUT %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/'
+            b'octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n'
+            % path.encode())
+
+
+# Chunked bodies that gunicorn's reader fails on, and whether the client
+# half-closes the connection after sending them.
+BROKEN_BODIES = {
+    'chunk size zz': (b'zz\r\nabc\r\n0\r\n\r\n', False),
+    'CRLF missing after a chunk': (b'3\r\nabcXY3\r\nabc\r\n', False),
+    'last chunk, then EOF': (b'3\r\nabc\r\n0\r\n', True),
+    'EOF inside a chunk': (b'10\r\nabc', True),
+    'chunk size with junk': (b'3;\x00\r\nabc\r\n0\r\n\r\n', False),
+}
+
+
+class TestBrokenUploads(BlobServerTest):
+    """Uploads whose bodies break end at once, with the blob as it was."""
+
+    def entry(self, key):
+        return self.server.json('GET', self.art['self'])[1][
+            'nested_templates'].get(key)
+
+    def test_each_malformed_chunked_body_is_400_at_once(self):
+        path = self.art['self'] + '/nested_templates/t.yaml'
+        self.assertEqual(204, self.server.request(
+            'PUT', path, b'old', {'Content-Type':
+                                  'application/octet-stream'})[0])
+        for name, (body, half_close) in sorted(BROKEN_BODIES.items()):
+            status, seconds = send_raw(self.server.port, chunked_head(path),
+                                       body, half_close)
+            self.assertEqual(400, status, name)
+            self.assertLess(seconds, 1.5, name)
+            entry = self.entry('t.yaml')
+            self.assertEqual(('active', 3), (entry['status'], entry['size']),
+                             name)
+            self.assertEqual(1, len(self.store_files()), name)
+        self.assertEqual(b'old', self.server.request('GET', path)[2])
+
+    def test_twenty_broken_uploads_at_once_leave_the_server_answering(self):
+        keys = ['k%02d' % i for i in range(20)]
+        for key in keys:
+            self.assertEqual(204, self.server.request(
+                'PUT', self.art['self'] + '/nested_templates/' + key,
+                key.encode(), {'Content-Type':
+                               'application/octet-stream'})[0])
+        bodies = sorted(BROKEN_BODIES.values())
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            results = list(pool.map(lambda i: send_raw(
+                self.server.port, chunked_head(
+                    self.art['self'] + '/nested_templates/' + keys[i]),
+                *bodies[i % len(bodies)]), range(20)))
+            started = time.monotonic()
+            status, _h, _b = self.server.request('GET', '/v2/artifacts',
+                                                 timeout=5)
+            self.assertEqual(200, status)
+            self.assertLess(time.monotonic() - started, 1.0)
+        self.assertEqual([400] * 20, [status for status, _s in results])
+        shown = self.server.json('GET', self.art['self'])[1]
+        self.assertEqual({k: ('active', 3) for k in keys},
+                         {k: (v['status'], v['size'])
+                          for k, v in shown['nested_templates'].items()})
+        self.assertEqual(20, len(self.store_files()))
+        for key in keys:
+            self.assertEqual(key.encode(), self.server.request(
+                'GET', self.art['self'] + '/nested_templates/' + key)[2])
+
+
+class TestIdleClients(BlobServerTest):
+    """[artifacts] upload_idle_timeout = 2: clients that stop sending."""
+
+    EXTRA = '\n[artifacts]\nupload_idle_timeout = 2\n'
+
+    def setUp(self):
+        testtools.TestCase.setUp(self)
+        self.root, cleanup = base.make_tempdir('ga-e2e-idle-')
+        self.addCleanup(cleanup)
+        self.server = server_mod.make_server(self, self.root, workers=1,
+                                             extra=self.EXTRA)
+        self.server.sync(glance_tables=False)
+        self.server.start()
+        self.addCleanup(self.server.stop)
+        self.art = self.server.json('POST', '/v2/artifacts/heat_templates',
+                                    {'name': 'stack'})[1]
+
+    def test_upload_that_stops_sending_is_408_and_leaves_nothing(self):
+        path = self.art['self'] + '/template'
+        self.assertEqual(204, self.put(b'old'))
+        for head in (chunked_head(path),
+                     b'PUT %s HTTP/1.1\r\nHost: x\r\nContent-Type: '
+                     b'application/octet-stream\r\nContent-Length: 100000'
+                     b'\r\n\r\n' % path.encode()):
+            body = (b'100\r\n' if b'chunked' in head else b'') + b'a' * 256
+            status, seconds = send_raw(self.server.port, head, body)
+            self.assertEqual(408, status)
+            self.assertTrue(2 <= seconds < 4, seconds)
+            self.assertEqual(('active', 3), (self.blob()['status'],
+                                             self.blob()['size']))
+            self.assertEqual(1, len(self.store_files()))
+
+    def test_json_body_that_stops_coming_is_408(self):
+        status, seconds = send_raw(
+            self.server.port,
+            b'POST /v2/artifacts/heat_templates HTTP/1.1\r\nHost: x\r\n'
+            b'Content-Type: application/json\r\nContent-Length: 50\r\n\r\n',
+            b'{"name": ')
+        self.assertEqual(408, status)
+        self.assertTrue(2 <= seconds < 4, seconds)
+        self.assertEqual(1, len(self.server.json(
+            'GET', '/v2/artifacts/heat_templates')[1]['artifacts']))
+
+    def test_slow_but_steady_upload_is_not_idle(self):
+        upload = SlowUpload(self.server, self.art['self'] + '/template',
+                            64 * 1024 * 60)
+        upload.start()
+        upload.join(60)
+        self.assertEqual(204, upload.result)

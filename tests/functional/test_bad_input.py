@@ -249,6 +249,22 @@ class TestValuesOutOfRange(BadInputTest):
                                          '1' * 35}).status_int)
 
 
+class TestExactStrings(BadInputTest):
+
+    def test_trailing_spaces_make_different_values_on_every_database(self):
+        art = self.post({'name': 'a', 'tags': ['t', 't '],
+                         'metadata': {'k': '1', 'k ': '2'}}).json
+        self.assertEqual((['t', 't '], {'k': '1', 'k ': '2'}),
+                         (art['tags'], art['metadata']))
+        self.assertEqual(201, self.post({'name': 'a '}).status_int)
+        listed = self.request('GET', URL + '?name=a').json['artifacts']
+        self.assertEqual([art['id']], [a['id'] for a in listed])
+        listed = self.request('GET', URL + '?tags=t%20').json['artifacts']
+        self.assertEqual([art['id']], [a['id'] for a in listed])
+        self.assertEqual([], self.request(
+            'GET', URL + '?name=A').json['artifacts'])
+
+
 class TestPatchPointers(BadInputTest):
 
     def test_invalid_json_pointer_escapes_are_400(self):

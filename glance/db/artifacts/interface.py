@@ -6,6 +6,13 @@ call only these functions. Each takes the request context first (only
 takes and returns plain dicts, lists, strings, numbers and datetimes, and
 raises only the errors of ``glance.db.artifacts.errors``.
 
+Writes to one artifact are serialized, and each is all or nothing. A
+caller that decided on what it read passes ``expect`` (column values,
+usually {'revision': N} of the record it read): the write happens only
+if they still hold, else Changed, and the caller reads again and
+decides again. Deadlocks and lock timeouts are retried inside every
+write function.
+
 artifact_create(context, values) -> record
     Insert; Duplicate when (type_name, name, version, owner) exists.
 artifact_get(context, artifact_id, type_name=None) -> record
@@ -15,19 +22,22 @@ artifact_list(context, type_name, filters, sorts, limit, marker, latest,
     InvalidMarker for a marker outside the list.
 artifact_update(context, artifact_id, type_name, values, expect=None)
     -> record. Change columns, and replace the given properties, tags and
-    metadata; Conflict unless the columns in ``expect`` have those values.
-artifact_tag_add(context, artifact_id, type_name, tag) -> tag count
+    metadata.
+artifact_tag_add(context, artifact_id, type_name, tag, expect=None)
+    -> tag count
 artifact_tag_delete(context, artifact_id, type_name, tag)
     NotFound when the artifact has no such tag.
 artifact_referrers(context, artifact_id, fields) -> [referrer]
     Artifacts whose reference fields [(type_name, field)] hold the id.
-member_create(context, artifact_id, type_name, member) -> member row
+member_create(context, artifact_id, type_name, member, expect=None)
+    -> member row
 member_list(context, artifact_id, type_name, member=None) -> [member row]
 member_update(context, artifact_id, type_name, member, status) -> row
 member_delete(context, artifact_id, type_name, member)
-artifact_delete(context, artifact_id, type_name) -> record
+artifact_delete(context, artifact_id, type_name, expect=None) -> record
     Remove the artifact and all it owns.
-blob_upload_begin(context, artifact_id, type_name, field, key, upload)
+blob_upload_begin(context, artifact_id, type_name, field, key, upload,
+                  expect=None)
     Record an upload in progress; Conflict while another one runs, or
     when the artifact is no longer drafted (blobs are frozen then; so
     does blob_upload_finish).
@@ -41,7 +51,8 @@ blob_upload_abort(context, artifact_id, field, key, upload_id) -> bool
 blob_upload_list(context, artifact_id=None) -> [upload row]
     Uploads in progress, for cleaning up after dead uploaders.
 
-A record holds the artifact's columns plus ``tags`` (sorted list),
+A record holds the artifact's columns (``revision`` among them) plus
+``tags`` (sorted list),
 ``metadata`` (dict), ``properties`` (rows of type-field values),
 ``blobs`` (rows of blob state, with the store location, which is never
 shown to clients) and ``uploads`` (uploads in progress).

@@ -12,6 +12,9 @@ from sqlalchemy.dialects import mysql
 
 metadata = sa.MetaData()
 
+# Migration 0002 moves the tables to a binary collation without space
+# padding where the server has one (MariaDB utf8mb4_nopad_bin, MySQL 8
+# utf8mb4_0900_bin), so that strings compare exactly, as elsewhere.
 MYSQL = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4',
          'mysql_collate': 'utf8mb4_bin'}
 
@@ -51,6 +54,9 @@ artifacts = sa.Table(
     sa.Column('created_at', _datetime(), nullable=False),
     sa.Column('updated_at', _datetime(), nullable=False),
     sa.Column('activated_at', _datetime()),
+    # Moves on with every write to the artifact or what it owns; see
+    # sqlalchemy_api._lock.
+    sa.Column('revision', sa.Integer, nullable=False, server_default='0'),
     sa.UniqueConstraint('type_name', 'name', 'version', 'owner',
                         name='ga_artifacts_identity_uc'),
     sa.Index('ga_artifacts_name_version_idx',

@@ -27,9 +27,20 @@ def get_engine():
     return _engine
 
 
-_retry = oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True,
-                                   retry_interval=0.1,
-                                   inc_retry_interval=True)
+def _locked(error):
+    """SQLite's answer to a writer that waited longer than its busy
+    timeout; oslo.db maps MySQL's lock wait timeouts and every deadlock
+    to DBDeadlock itself."""
+    return 'database is locked' in str(error)
+
+
+# Every write function runs again, from a new transaction, when the
+# database chose it as a deadlock victim or it waited too long for a lock.
+_retry = oslo_db_api.wrap_db_retry(max_retries=10, retry_on_deadlock=True,
+                                   retry_interval=0.05,
+                                   inc_retry_interval=True,
+                                   max_retry_interval=1, jitter=True,
+                                   exception_checker=_locked)
 
 
 # -- visibility --------------------------------------------------------------
@@ -131,6 +142,40 @@ def artifact_get(context, artifact_id, type_name=None):
 
 # -- writing -----------------------------------------------------------------
 
+def _lock(conn, context, artifact_id, type_name, expect=None):
+    """Begin a write of an artifact: take its row lock, as the first
+    statement of the transaction, by moving its revision on.
+
+    Writers of one artifact queue here, and since each takes this lock
+    before any other, none waits for another in a cycle (nor does SQLite
+    refuse to upgrade a read lock). Returns the visible record as it is
+    now; NotFound when it is not visible (or of another type), Changed
+    when a column no longer has the value ``expect`` gives it (such as
+    the revision the caller decided on).
+    """
+    expect = expect or {}
+    where = [A.c.id == artifact_id] + [A.c[k] == v
+                                       for k, v in expect.items()]
+    if type_name is not None:
+        where.append(A.c.type_name == type_name)
+    locked = conn.execute(A.update().where(*where).values(
+        revision=A.c.revision + 1)).rowcount
+    current = _get(conn, context, artifact_id, type_name)
+    if not locked:
+        raise errors.Changed(
+            'The artifact changed while this request was handled (%s).'
+            % ', '.join(_change(k, v, current[k])
+                        for k, v in sorted(expect.items())
+                        if current[k] != v) or 'meanwhile')
+    return current
+
+
+def _change(column, expected, now):
+    if column == 'revision':
+        return 'another request changed it'
+    return 'its %s is now %s, not %s' % (column, now, expected)
+
+
 def _property_row(artifact_id, name, row):
     # One executemany needs the same keys in every row.
     full = dict.fromkeys(models.VALUE_COLUMNS + ('position', 'key'))
@@ -195,33 +240,27 @@ def artifact_create(context, values):
 @_retry
 def artifact_update(context, artifact_id, type_name, values, expect=None):
     """Change the given columns and replace the given properties, tags and
-    metadata of a visible artifact in one transaction; Conflict unless its
-    columns have the values in ``expect`` (e.g. {'status': 'drafted'})."""
+    metadata of a visible artifact in one transaction; Changed unless its
+    columns have the values in ``expect`` (e.g. {'revision': 7})."""
     cols = _columns(values)
     cols['updated_at'] = timeutils.utcnow()
-    try:
-        with get_engine().begin() as conn:
-            current = _get(conn, context, artifact_id, type_name)
-            for column, value in (expect or {}).items():
-                if current[column] != value:
-                    raise errors.Conflict(
-                        'The artifact changed meanwhile: its %s is %s, not '
-                        '%s.' % (column, current[column], value))
+    with get_engine().begin() as conn:
+        current = _lock(conn, context, artifact_id, type_name, expect)
+        try:
             conn.execute(A.update().where(A.c.id == artifact_id)
                          .values(**cols))
-            _write_children(conn, artifact_id, values)
-            return _get(conn, context, artifact_id, type_name)
-    except db_exc.DBDuplicateEntry:
-        merged = dict(current, **cols)
-        raise _duplicate(merged)
+        except db_exc.DBDuplicateEntry:
+            raise _duplicate(dict(current, **cols))
+        _write_children(conn, artifact_id, values)
+        return _get(conn, context, artifact_id, type_name)
 
 
 @_retry
-def artifact_delete(context, artifact_id, type_name):
+def artifact_delete(context, artifact_id, type_name, expect=None):
     """Remove a visible artifact and everything it owns; returns it as it
-    was."""
+    was. Changed unless its columns have the values in ``expect``."""
     with get_engine().begin() as conn:
-        current = _get(conn, context, artifact_id, type_name)
+        current = _lock(conn, context, artifact_id, type_name, expect)
         for table in models.CHILD_TABLES:
             conn.execute(table.delete()
                          .where(table.c.artifact_id == artifact_id))
@@ -384,14 +423,18 @@ def _upload_key(artifact_id, field, key):
             U.c.key == key]
 
 
-def blob_upload_begin(context, artifact_id, type_name, field, key, upload):
+@_retry
+def blob_upload_begin(context, artifact_id, type_name, field, key, upload,
+                      expect=None):
     """Record that ``upload`` (upload_id, backend, process) writes the blob
     ``field``/``key`` ('' for a single blob) of a visible artifact;
-    Conflict while another upload of that blob runs."""
+    Conflict while another upload of that blob runs, Changed unless the
+    artifact's columns have the values in ``expect``."""
     now = timeutils.utcnow()
     try:
         with get_engine().begin() as conn:
-            _check_drafted(_get(conn, context, artifact_id, type_name))
+            _check_drafted(_lock(conn, context, artifact_id, type_name,
+                                 expect))
             conn.execute(U.insert().values(
                 artifact_id=artifact_id, field=field, key=key,
                 upload_id=upload['upload_id'], backend=upload['backend'],
@@ -403,6 +446,7 @@ def blob_upload_begin(context, artifact_id, type_name, field, key, upload):
                               % (field + ('/' + key if key else '')))
 
 
+@_retry
 def blob_upload_heartbeat(context, artifact_id, field, key, upload_id):
     """Mark the upload alive; False when it is no longer recorded (the
     artifact was deleted, or the upload was declared stale)."""
@@ -424,14 +468,18 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
     b = models.blobs
     now = timeutils.utcnow()
     with get_engine().begin() as conn:
+        try:
+            record = _lock(conn, context, artifact_id, type_name)
+        except errors.NotFound:
+            record = None
         current = conn.execute(
             sa.select(U.c.upload_id).where(*_upload_key(artifact_id, field,
                                                         key))).scalar()
-        if current != upload_id:
+        if record is None or current != upload_id:
             raise errors.Conflict(
                 'The upload to %s was cancelled while it ran (the artifact '
                 'was deleted, or the upload was taken for dead).' % field)
-        _check_drafted(_get(conn, context, artifact_id, type_name))
+        _check_drafted(record)
         where = [b.c.artifact_id == artifact_id, b.c.field == field,
                  b.c.key == key]
         previous = conn.execute(sa.select(b).where(*where)).first()
@@ -450,6 +498,7 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
                     else None)
 
 
+@_retry
 def blob_upload_abort(context, artifact_id, field, key, upload_id):
     """Forget the upload (its data is the caller's to delete); True when it
     was still recorded."""
@@ -472,31 +521,27 @@ def blob_upload_list(context, artifact_id=None):
 
 # -- tags --------------------------------------------------------------------
 
-def artifact_tag_add(context, artifact_id, type_name, tag):
-    """Add a tag (adding it twice is harmless); returns the tag count."""
+@_retry
+def artifact_tag_add(context, artifact_id, type_name, tag, expect=None):
+    """Add a tag (adding it twice is harmless); returns the tag count.
+    Changed unless the artifact's columns have the values in ``expect``."""
     tg = models.tags
     with get_engine().begin() as conn:
-        _get(conn, context, artifact_id, type_name)
-        exists = conn.execute(sa.select(tg.c.value).where(
-            tg.c.artifact_id == artifact_id, tg.c.value == tag)).first()
-        if exists is None:
-            try:
-                with conn.begin_nested():
-                    conn.execute(tg.insert().values(artifact_id=artifact_id,
-                                                    value=tag))
-            except db_exc.DBDuplicateEntry:
-                pass
+        record = _lock(conn, context, artifact_id, type_name, expect)
+        if tag not in record['tags']:
+            conn.execute(tg.insert().values(artifact_id=artifact_id,
+                                            value=tag))
             conn.execute(A.update().where(A.c.id == artifact_id)
                          .values(updated_at=timeutils.utcnow()))
-        return conn.execute(sa.select(sa.func.count()).where(
-            tg.c.artifact_id == artifact_id)).scalar()
+        return len(set(record['tags']) | {tag})
 
 
+@_retry
 def artifact_tag_delete(context, artifact_id, type_name, tag):
     """Remove a tag; NotFound when the artifact does not have it."""
     tg = models.tags
     with get_engine().begin() as conn:
-        _get(conn, context, artifact_id, type_name)
+        _lock(conn, context, artifact_id, type_name)
         if not conn.execute(tg.delete().where(
                 tg.c.artifact_id == artifact_id,
                 tg.c.value == tag)).rowcount:
@@ -534,13 +579,15 @@ def _member_row(row):
     return dict(row._mapping)
 
 
-def member_create(context, artifact_id, type_name, member):
+@_retry
+def member_create(context, artifact_id, type_name, member, expect=None):
     """Share a visible artifact with project ``member`` (status pending);
-    Duplicate when it is a member already."""
+    Duplicate when it is a member already, Changed unless the artifact's
+    columns have the values in ``expect``."""
     now = timeutils.utcnow()
     try:
         with get_engine().begin() as conn:
-            _get(conn, context, artifact_id, type_name)
+            _lock(conn, context, artifact_id, type_name, expect)
             conn.execute(M.insert().values(
                 artifact_id=artifact_id, member=member, status='pending',
                 created_at=now, updated_at=now))
@@ -563,9 +610,10 @@ def member_list(context, artifact_id, type_name, member=None):
             query.order_by(M.c.created_at, M.c.member))]
 
 
+@_retry
 def member_update(context, artifact_id, type_name, member, status):
     with get_engine().begin() as conn:
-        _get(conn, context, artifact_id, type_name)
+        _lock(conn, context, artifact_id, type_name)
         where = [M.c.artifact_id == artifact_id, M.c.member == member]
         if not conn.execute(M.update().where(*where).values(
                 status=status, updated_at=timeutils.utcnow())).rowcount:
@@ -574,9 +622,10 @@ def member_update(context, artifact_id, type_name, member, status):
         return _member_row(conn.execute(sa.select(M).where(*where)).one())
 
 
+@_retry
 def member_delete(context, artifact_id, type_name, member):
     with get_engine().begin() as conn:
-        _get(conn, context, artifact_id, type_name)
+        _lock(conn, context, artifact_id, type_name)
         if not conn.execute(M.delete().where(
                 M.c.artifact_id == artifact_id,
                 M.c.member == member)).rowcount:

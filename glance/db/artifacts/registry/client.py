@@ -93,14 +93,14 @@ def artifact_update(context, artifact_id, type_name, values, expect=None):
                  type_name=type_name, values=values, expect=expect)
 
 
-def artifact_delete(context, artifact_id, type_name):
+def artifact_delete(context, artifact_id, type_name, expect=None):
     return _call('artifact_delete', context, artifact_id=artifact_id,
-                 type_name=type_name)
+                 type_name=type_name, expect=expect)
 
 
-def artifact_tag_add(context, artifact_id, type_name, tag):
+def artifact_tag_add(context, artifact_id, type_name, tag, expect=None):
     return _call('artifact_tag_add', context, artifact_id=artifact_id,
-                 type_name=type_name, tag=tag)
+                 type_name=type_name, tag=tag, expect=expect)
 
 
 def artifact_tag_delete(context, artifact_id, type_name, tag):
@@ -113,9 +113,9 @@ def artifact_referrers(context, artifact_id, fields):
                  fields=[list(f) for f in fields])
 
 
-def member_create(context, artifact_id, type_name, member):
+def member_create(context, artifact_id, type_name, member, expect=None):
     return _call('member_create', context, artifact_id=artifact_id,
-                 type_name=type_name, member=member)
+                 type_name=type_name, member=member, expect=expect)
 
 
 def member_list(context, artifact_id, type_name, member=None):
@@ -133,9 +133,11 @@ def member_delete(context, artifact_id, type_name, member):
                  type_name=type_name, member=member)
 
 
-def blob_upload_begin(context, artifact_id, type_name, field, key, upload):
+def blob_upload_begin(context, artifact_id, type_name, field, key, upload,
+                      expect=None):
     return _call('blob_upload_begin', context, artifact_id=artifact_id,
-                 type_name=type_name, field=field, key=key, upload=upload)
+                 type_name=type_name, field=field, key=key, upload=upload,
+                 expect=expect)
 
 
 def blob_upload_heartbeat(context, artifact_id, field, key, upload_id):

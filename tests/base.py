@@ -42,7 +42,8 @@ def write_env(root, flavor='', types=ALL_TYPES, extra='',
                         '\n' + TEST_AUTH_PIPELINE + '\n' + marker, 1)
     text += ('\n[composite:glance-api-testauth]\n'
              'paste.composite_factory = glance.api:root_app_factory\n'
-             '/: api\n')
+             '/: api\n'
+             '/healthcheck: healthcheck\n')
     with open(paste, 'w') as f:
         f.write(text)
     return confdir

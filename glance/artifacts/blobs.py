@@ -59,7 +59,7 @@ def _blob_field(type_cls, name, key):
 
 
 def _backend(context, type_cls, requested):
-    if requested:
+    if requested is not None:
         policy.authorize(context, 'artifacts:select_backend', {})
         if requested not in store.backends():
             raise exception.Invalid(

@@ -4,6 +4,8 @@ import urllib.parse
 
 from oslo_config import cfg
 
+from glance.artifacts import loader
+from glance.artifacts import semver
 from tests.functional import base
 
 CONF = cfg.CONF
@@ -352,3 +354,61 @@ class TestAllTypes(ListTest):
     def test_all_rejects_type_fields(self):
         resp = self.request('GET', '/v2/artifacts/all?int1=1')
         self.assertError(400, resp, "Cannot filter on 'int1'")
+
+
+class TestEverySortAcrossPages(ListTest):
+    """Every sortable field, both ways: walking the pages by their next
+    links gives exactly the whole sorted list, in an order that follows
+    the field's values (missing values last)."""
+
+    VALUES = [
+        dict(name='b', version='1.0.0-rc.1', str1='mm', str_choice='b',
+             int1=3, int_bounded=7, num1=-1.5, bool1=True,
+             date1='0212-02-14T00:00:00Z', ver1='2.0.0', protected=True),
+        dict(name='a', version='1.0.0', str1='aa', str_choice='a',
+             int1=-2, num1=0.25, bool1=False,
+             date1='2020-01-01T00:00:00Z', ver1='10.0.0'),
+        dict(name='c', version='1.0.0-alpha', int1=3, num1=-1.5,
+             bool1=True, date1='0001-01-01T00:00:00Z', ver1='2.0.0-rc.1'),
+        dict(name='b', version='0.9.0', str1='zz', str_choice='c',
+             int_bounded=7, visibility='public', protected=True),
+        dict(name='d', version='1.10.0', str1='mm', int1=0, num1=1000.0,
+             bool1=False, ver1='1.9.9'),
+        dict(name='a', version='1.2.0', str_choice='a', int1=-2,
+             int_bounded=0, date1='2020-01-01T00:00:00Z'),
+        dict(name='e', version='2.0.0', visibility='community'),
+    ]
+
+    def order_key(self, name, value):
+        if name in ('version', 'ver1') and value is not None:
+            return semver.sort_key(value)
+        return value
+
+    def test_pages_walk_the_whole_sorted_list_for_every_sortable_field(self):
+        for values in self.VALUES:
+            self.make(**values)
+        sample = loader.load_types(['sample_artifacts'])['sample_artifacts']
+        sortable = sorted(n for n, fd in sample.all_fields().items()
+                          if fd.sortable)
+        for name in sortable:
+            for direction in ('asc', 'desc'):
+                query = 'sort=%s:%s' % (name, direction)
+                whole = self.request('GET', URL + '?limit=100&' + query)
+                self.assertEqual(200, whole.status_int, whole.text)
+                whole = whole.json['artifacts']
+                self.assertEqual(len(self.VALUES), len(whole), query)
+                walked, url = [], URL + '?limit=2&' + query
+                while url:
+                    page = self.request('GET', url)
+                    self.assertEqual(200, page.status_int, page.text)
+                    walked += page.json['artifacts']
+                    url = page.json.get('next')
+                self.assertEqual([a['id'] for a in whole],
+                                 [a['id'] for a in walked], query)
+                keys = [self.order_key(name, a[name]) for a in whole]
+                present = [k for k in keys if k is not None]
+                self.assertEqual(keys, present + [None] * (
+                    len(keys) - len(present)), query)
+                self.assertEqual(sorted(present,
+                                        reverse=direction == 'desc'),
+                                 present, query)

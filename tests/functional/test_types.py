@@ -81,3 +81,20 @@ class TestSchemas(base.FunctionalTest):
         resp = self.request('GET', '/v2/artifacts/schemas/images')
         self.assertError(404, resp, "Unknown artifact type 'images'",
                          'heat_templates')
+
+
+class TestOpenAPI(base.FunctionalTest):
+
+    def test_the_api_serves_its_openapi_document_for_the_enabled_types(self):
+        resp = self.request('GET', '/v2/artifacts/openapi.json')
+        self.assertEqual(200, resp.status_int)
+        document = resp.json
+        self.assertEqual('3.1.0', document['openapi'])
+        self.assertEqual([{'url': '/v2/artifacts'}], document['servers'])
+        types = {t['name'] for t in self.request(
+            'GET', '/v2/artifacts').json['artifact_types']}
+        self.assertEqual(types | {'all'}, {
+            path.split('/')[1] for path in document['paths']
+            if path.count('/') == 1 and path not in ('/', '/openapi.json')})
+        self.assertIn('sample_artifacts.New',
+                      document['components']['schemas'])

@@ -14,6 +14,7 @@ from oslo_config import cfg
 import webob
 import webob.exc
 
+from glance.api.v2.artifacts import openapi
 from glance.api.v2.artifacts import ranges
 from glance.artifacts import blobs
 from glance.artifacts import catalog
@@ -104,6 +105,11 @@ def list_types(api, req):
     return _json({'artifact_types': [
         schemas.type_summary(api.types[name])
         for name in sorted(api.types)]})
+
+
+def show_openapi(api, req):
+    policy.authorize(req.context, 'artifacts:list_types', {})
+    return _json(openapi.document(api.routes, api.types))
 
 
 def show_schema(api, req, type_name):

@@ -24,6 +24,7 @@ LOG = logging.getLogger(__name__)
 ROUTES = [
     ('', {'GET': h.list_types}),
     ('/', {'GET': h.list_types}),
+    ('/openapi.json', {'GET': h.show_openapi}),
     ('/schemas/member', {'GET': h.show_member_schema}),
     ('/schemas/members', {'GET': h.show_members_schema}),
     ('/schemas/{type_name}', {'GET': h.show_schema}),
@@ -164,6 +165,7 @@ class API(object):
 
     def __init__(self, types):
         self.types = types
+        self.routes = ROUTES
         mapper = wsgi.APIMapper()
         for path, methods in ROUTES:
             for method, function in methods.items():

@@ -11,40 +11,17 @@ import concurrent.futures
 import http.client
 import json
 import threading
-import unittest
 
-import testtools
-
-from tests import base
-from tests import databases
-from tests.e2e import server as server_mod
+from tests.e2e import test_server
 
 V21 = 'application/openstack-images-v2.1-json-patch'
 WRITERS = 8
 ROUNDS = 3
 
 
-class ConcurrencyTest(testtools.TestCase):
+class ConcurrencyTest(test_server.ServerTest):
 
-    server = None
-
-    @classmethod
-    def setUpClass(cls):
-        super(ConcurrencyTest, cls).setUpClass()
-        cls.root, cls.cleanup = base.make_tempdir('ga-e2e-concurrency-')
-        try:
-            cls.server = server_mod.Server(cls.root, threads=8)
-        except databases.Unavailable as e:
-            cls.cleanup()
-            raise unittest.SkipTest(str(e))
-        cls.server.sync()
-        cls.server.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.cleanup()
-        super(ConcurrencyTest, cls).tearDownClass()
+    options = {'threads': 8}
 
     def create(self, **fields):
         fields.setdefault('name', 'c-%s' % self.getUniqueString())

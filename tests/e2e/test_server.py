@@ -18,16 +18,18 @@ from tests.e2e import server as server_mod
 
 
 class ServerTest(testtools.TestCase):
-    """One server for the test class (no auth, all types)."""
+    """One server for the test class (no auth, all types; more
+    Server arguments in ``options``)."""
 
     server = None
+    options = {}
 
     @classmethod
     def setUpClass(cls):
         super(ServerTest, cls).setUpClass()
         cls.root, cls.cleanup = base.make_tempdir('ga-e2e-')
         try:
-            cls.server = server_mod.Server(cls.root)
+            cls.server = server_mod.Server(cls.root, **cls.options)
         except databases.Unavailable as e:
             cls.cleanup()
             raise unittest.SkipTest(str(e))

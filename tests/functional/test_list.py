@@ -349,7 +349,8 @@ class TestAllTypes(ListTest):
 
     def test_all_takes_no_writes(self):
         resp = self.request('POST', '/v2/artifacts/all', body={'name': 'x'})
-        self.assertError(404, resp, "Unknown artifact type 'all'")
+        self.assertError(405, resp, 'create them at /v2/artifacts/{type}')
+        self.assertEqual('GET', resp.headers['Allow'])
 
     def test_all_rejects_type_fields(self):
         resp = self.request('GET', '/v2/artifacts/all?int1=1')

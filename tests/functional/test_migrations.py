@@ -154,3 +154,49 @@ class TestSchema(testtools.TestCase):
                      ('name', 'str_value'), ('name', 'int_value'),
                      ('value',), ('key', 'value')]:
             self.assertIn(cols, indexes)
+
+
+class TestUpgradeFrom0001(testtools.TestCase):
+    """0002 on a database that 0001 made and artifacts were stored in."""
+
+    def test_revision_padded_dates_and_exact_strings_after_upgrade(self):
+        root, cleanup = base.make_tempdir('ga-upgrade-')
+        self.addCleanup(cleanup)
+        engine = sa.create_engine(_database(self, root))
+        self.addCleanup(engine.dispose)
+        migration.upgrade(engine, '0001_initial')
+        now = datetime.datetime.utcnow()
+        props = sa.table('ga_properties', *[sa.column(c) for c in (
+            'artifact_id', 'name', 'str_value')])
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO ga_artifacts (id, type_name, type_version, "
+                "name, version, version_key, owner, visibility, status, "
+                "protected, created_at, updated_at) VALUES ('a', 't', '1', "
+                "'n', '1.0.0', 'k', '', 'private', 'drafted', :f, :now, "
+                ":now)"), {'f': False, 'now': now})
+            conn.execute(props.insert(), [
+                {'artifact_id': 'a', 'name': 'when',
+                 'str_value': '212-02-14T10:00:00.000000Z'},
+                {'artifact_id': 'a', 'name': 'early',
+                 'str_value': '1-01-01T00:00:00.000000Z'},
+                {'artifact_id': 'a', 'name': 'text',
+                 'str_value': '12-34-56T-not-a-dateZ'},
+                {'artifact_id': 'a', 'name': 'late',
+                 'str_value': '2020-01-01T00:00:00.000000Z'}])
+        migration.upgrade(engine)
+        self.assertEqual(migration.head(), migration.current(engine))
+        with engine.connect() as conn:
+            values = dict(conn.execute(sa.select(models.properties.c.name,
+                                                 models.properties.c.str_value)
+                                       ).fetchall())
+            self.assertEqual(0, conn.execute(sa.select(
+                models.artifacts.c.revision)).scalar())
+        self.assertEqual({'when': '0212-02-14T10:00:00.000000Z',
+                          'early': '0001-01-01T00:00:00.000000Z',
+                          'text': '12-34-56T-not-a-dateZ',
+                          'late': '2020-01-01T00:00:00.000000Z'}, values)
+        with engine.begin() as conn:
+            conn.execute(models.tags.insert(), [
+                {'artifact_id': 'a', 'value': 't'},
+                {'artifact_id': 'a', 'value': 't '}])

@@ -125,6 +125,12 @@ def show_list_schema(api, req, type_name):
 # -- artifacts ---------------------------------------------------------------
 
 def create_artifact(api, req, type_name):
+    if type_name == base.AnyType.name:
+        # This error's body template shows the detail, not the explanation.
+        raise webob.exc.HTTPMethodNotAllowed(
+            detail='%s lists artifacts of every type; create them at '
+                   '%s/{type}.' % (type_name, catalog.PREFIX),
+            headers=[('Allow', 'GET')])
     type_cls = _type(api, type_name)
     body = _body(req)
     artifact = catalog.create(req.context, type_cls, body, api.types)

@@ -61,12 +61,15 @@ ERROR_TEXT = {
          'meanwhile.',
     411: 'The request needs a length.',
     413: 'The body or the data is larger than allowed.',
+    414: 'The request line is longer than the WSGI server takes '
+         '(gunicorn: limit_request_line).',
     415: 'The body is not of a media type the operation takes.',
     416: 'The range lies outside the data.',
+    431: 'The headers are larger than the WSGI server takes.',
     503: 'The store or the registry cannot be reached.',
 }
 # Errors any operation may answer.
-COMMON_ERRORS = (400, 401, 404, 405)
+COMMON_ERRORS = (400, 401, 404, 405, 414, 431)
 
 ID = {'name': 'artifact_id', 'in': 'path', 'required': True,
       'schema': {'type': 'string', 'format': 'uuid'},

@@ -108,9 +108,9 @@ class MethodNotAllowed(object):
 
     @webob.dec.wsgify
     def __call__(self, req):
+        # This error's body template shows the detail, not the explanation.
         raise webob.exc.HTTPMethodNotAllowed(
-            explanation='%s is not allowed here; use %s.'
-                        % (req.method[:32], ', '.join(self.allowed)),
+            detail='Use %s.' % ', '.join(self.allowed),
             headers=[('Allow', ', '.join(self.allowed))])
 
 

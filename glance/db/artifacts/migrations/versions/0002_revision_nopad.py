@@ -12,9 +12,14 @@ the tables move to the server's binary collation without padding
 (MariaDB utf8mb4_nopad_bin, MySQL 8 utf8mb4_0900_bin), as every other
 database compares.
 
+DateTime field values of years before 1000 were stored without their
+leading zeros ("212-02-14T..."), out of time order; they get them.
+
 Revision ID: 0002_revision_nopad
 Revises: 0001_initial
 """
+
+import re
 
 from alembic import op
 import sqlalchemy as sa
@@ -58,6 +63,10 @@ STRING_COLUMNS = {
                         ('backend', 'VARCHAR(255)', False),
                         ('process', 'VARCHAR(255)', False)],
 }
+# A DateTime value as fields.format_datetime wrote it before years were
+# zero-padded.
+UNPADDED = re.compile(r'([0-9]{1,3})(-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:'
+                      r'[0-9]{2}\.[0-9]{6}Z)')
 NOPAD_COLLATIONS = ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')
 
 
@@ -84,3 +93,15 @@ def upgrade():
                                '%s %s' % (name, kind, collation,
                                           'NULL' if null else 'NOT NULL')
                                for name, kind, null in columns)))
+    properties = sa.table('ga_properties', sa.column('id', sa.Integer),
+                          sa.column('str_value', sa.String))
+    rows = bind.execute(sa.select(properties.c.id, properties.c.str_value)
+                        .where(properties.c.str_value.like('%-%-%T%Z'),
+                               sa.func.length(properties.c.str_value) < 27))
+    for row_id, value in rows.fetchall():
+        match = UNPADDED.fullmatch(value)
+        if match is not None:
+            bind.execute(properties.update()
+                         .where(properties.c.id == row_id)
+                         .values(str_value='%04d%s' % (int(match.group(1)),
+                                                       match.group(2))))

@@ -208,6 +208,7 @@ class TestRawPaths(ServerTest):
                                (b'PUT', self.url + b'/tags//a'),
                                (b'GET', self.url + b'/blob_dict//a'),
                                (b'PUT', self.url + b'/blob_dict//a'),
+                               (b'PUT', self.url + b'/blob_dict%2F%2Fa'),
                                (b'DELETE', b'/v2/artifacts//sample_artifacts/'
                                 + self.url.rsplit(b'/', 1)[1]),
                                (b'GET', b'http://x' + self.url + b'//tags')):

@@ -7,6 +7,7 @@ with an Allow header; domain errors become HTTP errors in one place,
 """
 
 import re
+import urllib.parse
 
 from oslo_log import log as logging
 import routes.middleware
@@ -134,7 +135,7 @@ def _check_path(environ):
         raise webob.exc.HTTPBadRequest(
             explanation='The path contains control characters.')
     raw = environ.get('RAW_URI') or environ.get('REQUEST_URI') or ''
-    raw = _ABSOLUTE_URI.sub('', raw.partition('?')[0])
+    raw = urllib.parse.unquote(_ABSOLUTE_URI.sub('', raw.partition('?')[0]))
     if (text not in ('', '/') and text.endswith('/')) or '//' in raw:
         raise webob.exc.HTTPBadRequest(
             explanation='The path has an empty segment.')

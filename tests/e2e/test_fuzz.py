@@ -13,6 +13,11 @@ request that takes longer than 30 seconds, any response whose status,
 media type, headers or body the document does not describe, any
 invalid request that is not refused, and any use of a deleted
 artifact. GA_FUZZ_SEED repeats a run.
+
+Schemathesis runs with one worker: with several, Python 3.11's ast.parse,
+which hypothesis calls to describe its filters, fails now and then when
+two threads call it at once ("AST constructor recursion depth
+mismatch"), and the run ends with an error of the tool's own.
 """
 
 import json
@@ -47,7 +52,7 @@ CONFIG = '''\
 base-url = "{url}/v2/artifacts"
 max-time = {seconds}
 request-timeout = 30
-workers = 2
+workers = 1
 {seed}
 [headers]
 {headers}
@@ -166,7 +171,7 @@ class FuzzTest(testtools.TestCase):
         self.assertEqual(0, run.returncode, output[-20000:])
         generated = re.search(r'(\d+) generated', output)
         self.assertIsNotNone(generated, output[-3000:])
-        self.assertGreaterEqual(int(generated.group(1)), 20 * seconds)
+        self.assertGreaterEqual(int(generated.group(1)), 10 * seconds)
         # The server logged no error of its own either.
         self.assertNotIn('Traceback', self.server.output())
 

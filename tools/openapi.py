@@ -15,16 +15,16 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = os.path.join(ROOT, 'doc', 'api', 'openapi.json')
-DEFAULT_TYPES = ['heat_templates', 'heat_environments', 'murano_packages',
-                 'tosca_templates']
 
 
 def render():
+    """The document for the default of [artifacts] enabled_types."""
     from glance.api.v2.artifacts import openapi
     from glance.api.v2.artifacts import router
+    from glance.artifacts import config
     from glance.artifacts import loader
     document = openapi.document(router.ROUTES,
-                                loader.load_types(DEFAULT_TYPES))
+                                loader.load_types(config.DEFAULT_TYPES))
     return json.dumps(document, indent=1, sort_keys=True) + '\n'
 
 

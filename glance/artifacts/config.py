@@ -10,11 +10,12 @@ from oslo_config import cfg
 CONF = cfg.CONF
 
 GROUP = 'artifacts'
+DEFAULT_TYPES = ['heat_templates', 'heat_environments', 'murano_packages',
+                 'tosca_templates']
 
 artifacts_opts = [
     cfg.ListOpt('enabled_types',
-                default=['heat_templates', 'heat_environments',
-                         'murano_packages', 'tosca_templates'],
+                default=DEFAULT_TYPES,
                 help='Artifact types served at /v2/artifacts/{type}. Each '
                      'name is an entry point of the '
                      '"glance.artifacts.types" group. A name that does not '

@@ -9,6 +9,7 @@ from glance.artifacts import fields as f
 from glance.artifacts import policy
 
 MAX_GRAPH = catalog.MAX_GRAPH    # nodes a graph shows at most
+ACTIONS = ('activate', 'deactivate', 'reactivate')
 
 
 def dependencies(context, type_cls, view_record, types, transitive):

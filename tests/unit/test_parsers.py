@@ -21,11 +21,10 @@ from glance.artifacts import queries
 from glance.artifacts import semver
 from glance.artifacts.types import base
 from glance.db.artifacts.registry import rpc
+from tests import base as base_tests
 
 PROPERTY = settings(max_examples=300, deadline=None, database=None)
-TYPES = loader.load_types(['heat_templates', 'heat_environments',
-                           'murano_packages', 'tosca_templates',
-                           'sample_artifacts'])
+TYPES = loader.load_types(base_tests.ALL_TYPES.split(','))
 SAMPLE = TYPES['sample_artifacts']
 
 # Text as clients send it: anything, and often the characters the

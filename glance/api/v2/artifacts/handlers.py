@@ -184,9 +184,6 @@ def delete_artifact(api, req, type_name, artifact_id):
     return webob.Response(status=204)
 
 
-ACTIONS = ('activate', 'deactivate', 'reactivate')
-
-
 def artifact_action(api, req, type_name, artifact_id, action):
     type_cls = _type(api, type_name)
     if action == 'activate':
@@ -198,7 +195,7 @@ def artifact_action(api, req, type_name, artifact_id, action):
     else:
         raise webob.exc.HTTPNotFound(
             explanation="Unknown action '%s'; the actions are: %s"
-                        % (action[:32], ', '.join(ACTIONS)))
+                        % (action[:32], ', '.join(lifecycle.ACTIONS)))
     return webob.Response(status=204)
 
 

@@ -18,6 +18,7 @@ import re
 
 from glance.artifacts import blobs
 from glance.artifacts import fields as f
+from glance.artifacts import lifecycle
 from glance.artifacts import schemas
 from glance.artifacts.types import base
 
@@ -194,10 +195,6 @@ class Operation(object):
         self.links = links
 
 
-def _artifact(type_name):
-    return '%s.Artifact' % type_name
-
-
 OPERATIONS = {
     'list_types': Operation(
         'List the enabled artifact types.',
@@ -283,30 +280,19 @@ OPERATIONS = {
 }
 
 
-def _expand(path, type_cls, types):
+PATH_PARAMETERS = {'{artifact_id}': ID, '{tag}': TAG, '{member}': MEMBER}
+
+
+def _expand(path, type_cls):
     """The concrete paths of a route for one type: [(path, path
     parameters)]."""
-    parts = []
-    params = []
-    for part in path.strip('/').split('/'):
-        if part == '{type_name}':
-            parts.append(type_cls.name)
-        elif part == '{artifact_id}':
-            parts.append(part)
-            params.append(ID)
-        elif part == '{tag}':
-            parts.append(part)
-            params.append(TAG)
-        elif part == '{member}':
-            parts.append(part)
-            params.append(MEMBER)
-        else:
-            parts.append(part)
+    parts = [type_cls.name if part == '{type_name}' else part
+             for part in path.strip('/').split('/')]
+    params = [PATH_PARAMETERS[p] for p in parts if p in PATH_PARAMETERS]
     expanded = [('/' + '/'.join(parts), params)]
     if '{action}' in parts:
         expanded = [(p.replace('{action}', action), ps)
-                    for p, ps in expanded
-                    for action in ('activate', 'deactivate', 'reactivate')]
+                    for p, ps in expanded for action in lifecycle.ACTIONS]
     if '{blob}' in parts:
         dict_route = '{key:.*}' in parts
         expanded = [
@@ -394,7 +380,7 @@ def document(routes, types, version='1.0'):
         for method, function in sorted(methods.items()):
             operation = OPERATIONS[function.__name__]
             for type_cls in _types_for(operation.scope, types):
-                expanded = (_expand(route, type_cls, types)
+                expanded = (_expand(route, type_cls)
                             if type_cls is not None else [(route, [])])
                 for path, params in expanded:
                     op_id = _operation_id(function.__name__, path)

@@ -279,7 +279,14 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
              'content_type': content_type or 'application/octet-stream',
              'location': location, 'backend': backend or ''})
     except BaseException:
-        api.blob_upload_abort(context, artifact_id, name, key, upload_id)
+        try:
+            api.blob_upload_abort(context, artifact_id, name, key,
+                                  upload_id)
+        except Exception:
+            # The client hears of what ended the upload; the record goes
+            # once it has left no heartbeat for upload_stale_after.
+            LOG.exception('Could not forget upload %s of %s/%s', upload_id,
+                          artifact_id, name)
         if location is not None:
             store.delete(backend, location)
         raise

@@ -19,19 +19,26 @@ from glance.db.artifacts.registry import rpc
 
 CONF = cfg.CONF
 AUTH_GROUP = 'artifacts_registry_auth'     # see glance.artifacts.config
-_session = None
+_sessions = {}
 
 
-def _get_session():
+def _get_session(idempotent):
     """A keystoneauth session that sends a token when
     [artifacts_registry_auth] configures an auth_type (for the registry's
-    keystone flavor)."""
-    global _session
-    if _session is None:
+    keystone flavor): one for reads, one for writes, with one token.
+
+    Reads reuse pooled connections and are retried. Writes, which are
+    never retried, go out on connections of their own, closed after each
+    answer: a pooled connection may be the one the registry is closing at
+    that moment (gunicorn closes keep-alive connections idle for 2 s),
+    and a write that failed so could not be told from one that was done.
+    """
+    if not _sessions:
         auth = ks_loading.load_auth_from_conf_options(CONF, AUTH_GROUP)
-        _session = ks_loading.load_session_from_conf_options(
-            CONF, AUTH_GROUP, auth=auth)
-    return _session
+        for kind in (True, False):
+            _sessions[kind] = ks_loading.load_session_from_conf_options(
+                CONF, AUTH_GROUP, auth=auth)
+    return _sessions[idempotent]
 
 
 IDEMPOTENT = {'artifact_get', 'artifact_list', 'artifact_referrers',
@@ -42,15 +49,18 @@ def _call(command, context, **kwargs):
     url = CONF.artifacts.registry_url.rstrip('/') + '/rpc'
     body = rpc.dumps({'context': rpc.context_to_wire(context),
                       'calls': [{'command': command, 'kwargs': kwargs}]})
-    tries = 1 + (CONF.artifacts.registry_retries
-                 if command in IDEMPOTENT else 0)
-    session = _get_session()
+    idempotent = command in IDEMPOTENT
+    tries = 1 + (CONF.artifacts.registry_retries if idempotent else 0)
+    headers = {'Content-Type': 'application/json'}
+    if not idempotent:
+        headers['Connection'] = 'close'
+    session = _get_session(idempotent)
     for attempt in range(tries):
         try:
             resp = session.post(
                 url, data=body, timeout=CONF.artifacts.registry_timeout,
-                headers={'Content-Type': 'application/json'},
-                raise_exc=False, authenticated=session.auth is not None)
+                headers=headers, raise_exc=False,
+                authenticated=session.auth is not None)
             break
         except ks_exceptions.ConnectionError as e:
             if attempt + 1 == tries:

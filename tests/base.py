@@ -24,13 +24,25 @@ TEST_AUTH_PIPELINE = ('testauth = cors http_proxy_to_wsgi versionnegotiation '
 
 
 def write_env(root, flavor='', types=ALL_TYPES, extra='',
-              more_stores=('fs2',), database=None):
+              more_stores=('fs2',), database=None, s3_bucket=None):
     """Config and data directories for one glance-api under ``root``
     (stores "fs" in root/store and "fs2" in root/fs2; ``database``, by
-    default a SQLite file); returns the config directory."""
+    default a SQLite file); returns the config directory. With
+    ``s3_bucket``, an S3 backend "s3" on that bucket of the tests' moto
+    server is the default backend."""
     confdir = os.path.join(root, 'etc')
     conf = dev.write_config(confdir, root, flavor=flavor, types=types,
                             more_stores=more_stores, database=database)
+    if s3_bucket:
+        from tests import s3
+        with open(conf) as f:
+            text = f.read()
+        text = text.replace('\nenabled_backends = fs:file',
+                            '\nenabled_backends = s3:s3, fs:file', 1)
+        text = text.replace('\ndefault_backend = fs\n',
+                            '\ndefault_backend = s3\n', 1)
+        with open(conf, 'w') as f:
+            f.write(text + s3.backend_section('s3', s3_bucket))
     if extra:
         with open(conf, 'a') as f:
             f.write(extra)

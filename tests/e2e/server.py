@@ -12,6 +12,7 @@ import time
 from tests import base
 from tests import databases
 from tests import registry
+from tests import s3
 
 
 def free_port():
@@ -24,13 +25,26 @@ class Server(object):
     """Start with start(); stop() kills it (SIGKILL with hard=True)."""
 
     def __init__(self, root, flavor='', types=base.ALL_TYPES, extra='',
-                 workers=2, threads=4, mode=None):
+                 workers=2, threads=4, mode=None, store=None,
+                 database=None, s3_bucket=None, hostname=None):
         """Raises databases.Unavailable when GA_TEST_DATABASE names a
-        server that cannot be reached."""
+        server that cannot be reached.
+
+        ``store`` ('file' or 's3', by default GA_TEST_STORE) is the
+        default backend; with 's3', a new bucket of the tests' moto server
+        (or ``s3_bucket``) is in ``self.bucket``. A second host shares a
+        first one's data: give it the first one's ``artifacts_database``
+        and ``bucket``; ``hostname`` runs it in a UTS namespace of its own
+        under that host name."""
         self.root = root
-        database, drop = databases.create(root,
-                                          sqlite_name='artifacts.sqlite')
-        atexit.register(drop)
+        self.hostname = hostname
+        self.bucket = None
+        if (store or s3.kind()) == 's3':
+            self.bucket = s3_bucket or s3.new_bucket()
+        if database is None:
+            database, drop = databases.create(
+                root, sqlite_name='artifacts.sqlite')
+            atexit.register(drop)
         self.artifacts_database = database
         self.registry = None
         if (mode or registry.mode()) == 'registry':
@@ -41,7 +55,8 @@ class Server(object):
             extra = self.registry.api_options() + extra
             database = None
         self.confdir = base.write_env(root, flavor=flavor, types=types,
-                                      extra=extra, database=database)
+                                      extra=extra, database=database,
+                                      s3_bucket=self.bucket)
         self.port = free_port()
         self.workers = workers
         self.threads = threads
@@ -53,14 +68,18 @@ class Server(object):
         base.sync_databases(self.confdir, glance_tables=glance_tables,
                             artifacts_tables=self.registry is None)
 
-    def start(self, timeout=60, expect_failure=False):
-        env = dict(os.environ, OS_GLANCE_CONFIG_DIR=self.confdir)
+    def start(self, timeout=60, expect_failure=False, env=None):
+        env = dict(os.environ, OS_GLANCE_CONFIG_DIR=self.confdir,
+                   **(env or {}))
+        command = [os.path.join(base.BIN, 'gunicorn'), '--bind',
+                   '127.0.0.1:%d' % self.port, '--workers',
+                   str(self.workers), '--threads', str(self.threads),
+                   '--timeout', '120', 'glance.wsgi.api:application']
+        if self.hostname:
+            command = ['unshare', '--uts', 'sh', '-c',
+                       'hostname "$0" && exec "$@"', self.hostname] + command
         self.process = subprocess.Popen(
-            [os.path.join(base.BIN, 'gunicorn'), '--bind',
-             '127.0.0.1:%d' % self.port, '--workers', str(self.workers),
-             '--threads', str(self.threads), '--timeout', '120',
-             'glance.wsgi.api:application'],
-            env=env, cwd=self.root, stdout=open(self.log, 'ab'),
+            command, env=env, cwd=self.root, stdout=open(self.log, 'ab'),
             stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -277,7 +277,8 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
              'os_hash_algo': CONF.hashing_algorithm,
              'os_hash_value': multihash,
              'content_type': content_type or 'application/octet-stream',
-             'location': location, 'backend': backend or ''})
+             'location': location, 'backend': backend or ''},
+            keep_for=catalog.kept_for())
     except BaseException:
         try:
             api.blob_upload_abort(context, artifact_id, name, key,
@@ -289,10 +290,22 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
                           artifact_id, name)
         if location is not None:
             store.delete(backend, location)
+        else:
+            _delete_partial(backend, upload_id)
         raise
     if previous is not None:
         store.delete(previous['backend'] or None, previous['location'])
     return catalog.present(type_cls, record)
+
+
+def _delete_partial(backend, upload_id):
+    """After a failed write: a store cleans up after itself, but make sure
+    (an S3 multipart upload whose abort failed, say)."""
+    try:
+        store.delete_partial(backend, upload_id)
+    except Exception as e:
+        LOG.warning('Could not look for partial data of upload %s: %s',
+                    upload_id, e)
 
 
 def download(context, type_cls, artifact_id, name, key):

@@ -9,7 +9,6 @@ blob data blobs.py, members members.py.
 """
 
 import copy
-import datetime
 import functools
 import random
 import socket
@@ -20,7 +19,6 @@ import jsonpatch
 import jsonpointer
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_utils import timeutils
 import psutil
 
 from glance.artifacts import exception
@@ -267,14 +265,14 @@ def this_process():
 def clean_stale_uploads(uploads):
     """Forget the uploads whose uploader is dead (a process of this host
     that is gone, or no heartbeat for [artifacts] upload_stale_after) and
-    delete what they wrote. Returns how many were cleaned."""
-    limit = timeutils.utcnow() - datetime.timedelta(
-        seconds=CONF.artifacts.upload_stale_after)
+    delete what they wrote. Returns how many were cleaned. The heartbeat's
+    age is the database server's, so that hosts whose clocks differ
+    agree."""
     admin = _admin_context()
     cleaned = 0
     for up in uploads:
         if (_process_alive(up['process']) is False or
-                up['heartbeat_at'] < limit):
+                up['idle'] > CONF.artifacts.upload_stale_after):
             if data_api().blob_upload_abort(admin, up['artifact_id'],
                                             up['field'], up['key'],
                                             up['upload_id']):
@@ -293,6 +291,14 @@ def clean_all_stale_uploads():
     except Exception as e:  # the database may not be there yet
         LOG.warning('Could not look for dead uploads at start-up: %s', e)
         return 0
+
+
+def kept_for():
+    """Seconds that deleted or replaced data is kept (delayed_delete), or
+    None to delete it at once."""
+    if CONF.artifacts.delayed_delete:
+        return CONF.artifacts.scrub_time
+    return None
 
 
 def _check_id(artifact_id):
@@ -331,13 +337,16 @@ def delete(context, type_cls, artifact_id, types):
             'first.' % (artifact_id, ', '.join(
                 seen + (['%d artifact(s) you cannot see' % unseen]
                         if unseen else []))))
+    keep_for = kept_for()
     record = data_api().artifact_delete(
         context, artifact_id, type_cls.name,
-        expect={'revision': record['revision']})
-    # The records are gone; now the data. An upload still running notices
-    # at its end that its record is gone and deletes what it wrote.
-    for blob in record['blobs']:
-        store.delete(blob['backend'], blob['location'])
+        expect={'revision': record['revision']}, keep_for=keep_for)
+    # The records are gone; now the data, unless it waits as a pending
+    # delete. An upload still running notices at its end that its record
+    # is gone and deletes what it wrote.
+    if keep_for is None:
+        for blob in record['blobs']:
+            store.delete(blob['backend'], blob['location'])
     for up in record['uploads']:
         if _process_alive(up['process']) is False:
             store.delete_partial(up['backend'], up['upload_id'])

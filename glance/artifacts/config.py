@@ -53,6 +53,28 @@ artifacts_opts = [
                     'state. Under gunicorn this is the timeout of the '
                     'connection while the body is read; other WSGI servers '
                     'apply their own (uWSGI: socket-timeout).'),
+    cfg.BoolOpt('delayed_delete', default=False,
+                help='Keep the data of deleted artifacts and replaced '
+                     'blobs for scrub_time seconds before deleting it, as '
+                     'Glance\'s delayed_delete does for images. The '
+                     'garbage collector (gc_interval, or '
+                     '"glance-artifacts-manage store gc") deletes it '
+                     'then.'),
+    cfg.IntOpt('scrub_time', default=0, min=0,
+               help='Seconds the data of a deleted artifact or replaced '
+                    'blob is kept, with delayed_delete.'),
+    cfg.IntOpt('gc_interval', default=0, min=0,
+               help='Seconds between garbage collections in each '
+                    'glance-api process: dead uploads are cleaned up, due '
+                    'delayed deletes carried out, and data in the file and '
+                    'S3 backends that no blob and no upload uses, older '
+                    'than gc_grace, deleted. 0 turns it off; '
+                    '"glance-artifacts-manage store gc" does the same on '
+                    'demand.'),
+    cfg.IntOpt('gc_grace', default=3600, min=0,
+               help='Seconds for which data that nothing uses is left '
+                    'alone by the garbage collector run by gc_interval; '
+                    'the manage command takes --older-than.'),
     cfg.StrOpt('data_api', default='sqlalchemy',
                choices=[('sqlalchemy',
                          'Records are read and written directly in the '

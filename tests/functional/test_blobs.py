@@ -9,6 +9,7 @@ from oslo_config import cfg
 import sqlalchemy as sa
 
 from glance.artifacts import catalog
+from glance.artifacts import store
 from glance.db.artifacts import models
 from tests import base as test_base
 from tests.functional import base
@@ -381,8 +382,8 @@ class TestUploadRecords(BlobTest):
                 started_at=now, heartbeat_at=now - datetime.timedelta(
                     seconds=heartbeat_age)))
         if partial is not None:
-            with open(os.path.join(self.glance.root, 'store', upload_id),
-                      'wb') as f:
+            with open(os.path.join(self.glance.root, 'store',
+                                   store.data_id(upload_id)), 'wb') as f:
                 f.write(partial)
 
     def test_a_running_upload_shows_saving_and_blocks_another(self):

@@ -1,10 +1,16 @@
-"""glance-artifacts-manage: database commands, as glance-manage's.
+"""glance-artifacts-manage: database and store commands, as
+glance-manage's.
 
     glance-artifacts-manage --config-file /etc/glance/glance-api.conf db sync
     glance-artifacts-manage --config-file ... db version
+    glance-artifacts-manage --config-file ... store gc [--dry-run]
+                                                       [--older-than SECONDS]
 """
 
+import json
 import sys
+
+import glance_store
 
 from oslo_config import cfg
 from oslo_db import options as db_options
@@ -40,15 +46,54 @@ def db_version():
           'None (the glance-artifacts tables are not created yet)')
 
 
-COMMANDS = {'sync': db_sync, 'version': db_version}
+def store_gc():
+    """Delete blob data that no blob and no upload uses, carry out due
+    delayed deletes and clean up dead uploads; prints what it found."""
+    # The stores as glance-api configures them (glance.common.wsgi_app).
+    from glance.common import wsgi_app
+    if CONF.enabled_backends:
+        glance_store.register_store_opts(
+            CONF, reserved_stores=wsgi_app.RESERVED_STORES)
+        glance_store.create_multi_stores(
+            CONF, reserved_stores=wsgi_app.RESERVED_STORES)
+    else:
+        glance_store.register_opts(CONF)
+        glance_store.create_stores(CONF)
+    from glance.artifacts import gc
+    report = gc.collect(CONF.category.older_than,
+                        dry_run=CONF.category.dry_run)
+    report['dry_run'] = CONF.category.dry_run
+    print(json.dumps(report, indent=2, sort_keys=True))
+
+
+COMMANDS = {'db': {'sync': db_sync, 'version': db_version},
+            'store': {'gc': store_gc}}
+HELP = {'db': 'database commands', 'store': 'blob data commands'}
+
+
+def _seconds(text):
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
 
 
 def _add_commands(subparsers):
-    db = subparsers.add_parser('db', help='database commands')
-    actions = db.add_subparsers(dest='action')
-    actions.required = True
-    for name, function in COMMANDS.items():
-        actions.add_parser(name, help=function.__doc__)
+    for category, functions in COMMANDS.items():
+        parser = subparsers.add_parser(category, help=HELP[category])
+        actions = parser.add_subparsers(dest='action')
+        actions.required = True
+        for name, function in functions.items():
+            action = actions.add_parser(name, help=function.__doc__)
+            if function is store_gc:
+                action.add_argument(
+                    '--dry-run', action='store_true',
+                    help='count what would be deleted; delete nothing')
+                action.add_argument(
+                    '--older-than', type=_seconds, default=3600,
+                    metavar='SECS',
+                    help='leave unused data younger than this alone '
+                         '(default 3600)')
 
 
 def main(argv=None):
@@ -57,7 +102,7 @@ def main(argv=None):
     CONF(argv if argv is not None else sys.argv[1:],
          project='glance', prog='glance-artifacts-manage')
     try:
-        COMMANDS[CONF.category.action]()
+        COMMANDS[CONF.category.name][CONF.category.action]()
     except sa.exc.OperationalError as e:
         raise SystemExit('Cannot reach the database: %s' % e.orig)
     return 0

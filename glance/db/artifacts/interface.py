@@ -34,8 +34,10 @@ member_create(context, artifact_id, type_name, member, expect=None)
 member_list(context, artifact_id, type_name, member=None) -> [member row]
 member_update(context, artifact_id, type_name, member, status) -> row
 member_delete(context, artifact_id, type_name, member)
-artifact_delete(context, artifact_id, type_name, expect=None) -> record
-    Remove the artifact and all it owns.
+artifact_delete(context, artifact_id, type_name, expect=None,
+                keep_for=None) -> record
+    Remove the artifact and all it owns. With keep_for (seconds), its
+    blobs' data becomes pending deletes due that much later.
 blob_upload_begin(context, artifact_id, type_name, field, key, upload,
                   expect=None)
     Record an upload in progress; Conflict while another one runs, or
@@ -44,12 +46,25 @@ blob_upload_begin(context, artifact_id, type_name, field, key, upload,
 blob_upload_heartbeat(context, artifact_id, field, key, upload_id) -> bool
     Mark it alive; False once it is no longer recorded.
 blob_upload_finish(context, artifact_id, type_name, field, key, upload_id,
-                   values) -> (record, replaced blob row or None)
+                   values, keep_for=None)
+    -> (record, replaced blob row or None)
     Make the uploaded data the blob's; Conflict if the upload was dropped.
+    With keep_for, the replaced data becomes a pending delete (and None is
+    returned for it).
 blob_upload_abort(context, artifact_id, field, key, upload_id) -> bool
     Forget an upload.
 blob_upload_list(context, artifact_id=None) -> [upload row]
-    Uploads in progress, for cleaning up after dead uploaders.
+    Uploads in progress, for cleaning up after dead uploaders; each row's
+    ``idle`` is the seconds since its last heartbeat, by the database
+    server's clock (heartbeats are stamped with it too), so that hosts
+    whose clocks differ agree on which uploads are dead.
+blob_data_in_use(context) -> {'uploads', 'locations', 'pending'}
+    Upload ids in progress, blob data locations and pending delete
+    locations (admin only), for the garbage collector.
+pending_delete_list(context, limit=1000) -> [pending delete row]
+    Pending deletes that are due (admin only).
+pending_delete_remove(context, ids) -> count
+    Forget pending deletes that were carried out (admin only).
 
 A record holds the artifact's columns (``revision`` among them) plus
 ``tags`` (sorted list),
@@ -64,4 +79,5 @@ FUNCTIONS = ('artifact_create', 'artifact_get', 'artifact_list',
              'member_list', 'member_update', 'member_delete',
              'blob_upload_begin',
              'blob_upload_heartbeat', 'blob_upload_finish',
-             'blob_upload_abort', 'blob_upload_list')
+             'blob_upload_abort', 'blob_upload_list', 'blob_data_in_use',
+             'pending_delete_list', 'pending_delete_remove')

@@ -153,3 +153,14 @@ blob_uploads = sa.Table(
 
 CHILD_TABLES = (properties, tags, artifact_metadata, members, blobs,
                 blob_uploads)
+
+# Data of deleted artifacts and replaced blobs kept until ``delete_after``
+# ([artifacts] delayed_delete), when the garbage collector deletes it.
+pending_deletes = sa.Table(
+    'ga_pending_deletes', metadata,
+    sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column('backend', sa.String(255), nullable=False),
+    sa.Column('location', sa.Text, nullable=False),
+    sa.Column('delete_after', _datetime(), nullable=False),
+    sa.Index('ga_pending_deletes_due_idx', 'delete_after'),
+    **MYSQL)

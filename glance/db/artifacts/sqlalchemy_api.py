@@ -5,18 +5,48 @@ The engine is Glance's own (glance.db.sqlalchemy.api.get_engine), which
 reads ``[database]`` as glance-api does.
 """
 
+import datetime
+
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 import sqlalchemy as sa
+from sqlalchemy.ext import compiler
 
 from glance.db.artifacts import errors
 from glance.db.artifacts import models
 
 A = models.artifacts
 P = models.properties
+U = models.blob_uploads
+D = models.pending_deletes
 
 _engine = None
+
+
+class utcnow(sa.sql.expression.FunctionElement):
+    """The database server's clock, in UTC: what upload heartbeats and
+    delayed deletes are timed by, so that hosts whose clocks differ agree
+    on them."""
+    type = sa.DateTime()
+    inherit_cache = True
+
+
+@compiler.compiles(utcnow, 'sqlite')
+def _utcnow_sqlite(element, compiler, **kw):
+    # As SQLAlchemy stores SQLite datetimes: six digits of microseconds.
+    return "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
+
+
+@compiler.compiles(utcnow, 'mysql')
+@compiler.compiles(utcnow, 'mariadb')
+def _utcnow_mysql(element, compiler, **kw):
+    return 'UTC_TIMESTAMP(6)'
+
+
+@compiler.compiles(utcnow, 'postgresql')
+def _utcnow_postgresql(element, compiler, **kw):
+    return "timezone('utc', clock_timestamp())"
 
 
 def get_engine():
@@ -117,10 +147,22 @@ def _load_children(conn, ids):
         row = dict(r._mapping)
         del row['id']
         children[row.pop('artifact_id')]['blobs'].append(row)
-    u = models.blob_uploads
-    for r in conn.execute(sa.select(u).where(u.c.artifact_id.in_(ids))):
-        children[r.artifact_id]['uploads'].append(dict(r._mapping))
+    for row in _upload_rows(conn, U.c.artifact_id.in_(ids)):
+        children[row['artifact_id']]['uploads'].append(row)
     return children
+
+
+def _upload_rows(conn, *where):
+    """Upload rows, each with ``idle``: the seconds since its last
+    heartbeat by the database's clock."""
+    rows = []
+    for r in conn.execute(sa.select(U, utcnow().label('db_now'))
+                          .where(*where)):
+        row = dict(r._mapping)
+        row['idle'] = max(0.0, (row.pop('db_now') -
+                                row['heartbeat_at']).total_seconds())
+        rows.append(row)
+    return rows
 
 
 def _get(conn, context, artifact_id, type_name):
@@ -256,11 +298,15 @@ def artifact_update(context, artifact_id, type_name, values, expect=None):
 
 
 @_retry
-def artifact_delete(context, artifact_id, type_name, expect=None):
+def artifact_delete(context, artifact_id, type_name, expect=None,
+                    keep_for=None):
     """Remove a visible artifact and everything it owns; returns it as it
-    was. Changed unless its columns have the values in ``expect``."""
+    was. Changed unless its columns have the values in ``expect``. With
+    ``keep_for`` (seconds), its blobs' data goes to the pending deletes."""
     with get_engine().begin() as conn:
         current = _lock(conn, context, artifact_id, type_name, expect)
+        if keep_for is not None:
+            _keep(conn, current['blobs'], keep_for)
         for table in models.CHILD_TABLES:
             conn.execute(table.delete()
                          .where(table.c.artifact_id == artifact_id))
@@ -409,8 +455,6 @@ def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
 
 # -- blob uploads ------------------------------------------------------------
 
-U = models.blob_uploads
-
 
 def _check_drafted(record):
     if record['status'] != 'drafted':
@@ -430,7 +474,6 @@ def blob_upload_begin(context, artifact_id, type_name, field, key, upload,
     ``field``/``key`` ('' for a single blob) of a visible artifact;
     Conflict while another upload of that blob runs, Changed unless the
     artifact's columns have the values in ``expect``."""
-    now = timeutils.utcnow()
     try:
         with get_engine().begin() as conn:
             _check_drafted(_lock(conn, context, artifact_id, type_name,
@@ -438,8 +481,8 @@ def blob_upload_begin(context, artifact_id, type_name, field, key, upload,
             conn.execute(U.insert().values(
                 artifact_id=artifact_id, field=field, key=key,
                 upload_id=upload['upload_id'], backend=upload['backend'],
-                process=upload['process'], started_at=now,
-                heartbeat_at=now))
+                process=upload['process'], started_at=utcnow(),
+                heartbeat_at=utcnow()))
     except db_exc.DBDuplicateEntry:
         raise errors.Conflict('Another upload to %s is in progress; try '
                               'again when it ends.'
@@ -454,17 +497,19 @@ def blob_upload_heartbeat(context, artifact_id, field, key, upload_id):
         result = conn.execute(
             U.update().where(*_upload_key(artifact_id, field, key),
                              U.c.upload_id == upload_id)
-            .values(heartbeat_at=timeutils.utcnow()))
+            .values(heartbeat_at=utcnow()))
         return result.rowcount == 1
 
 
 @_retry
 def blob_upload_finish(context, artifact_id, type_name, field, key,
-                       upload_id, values):
+                       upload_id, values, keep_for=None):
     """Make the uploaded data the blob's, in one transaction.
 
     Returns (artifact record, the blob row it replaced or None); Conflict
-    when the upload is no longer recorded."""
+    when the upload is no longer recorded. With ``keep_for`` (seconds),
+    the replaced data goes to the pending deletes instead, and None is
+    returned for it."""
     b = models.blobs
     now = timeutils.utcnow()
     with get_engine().begin() as conn:
@@ -490,6 +535,9 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
         else:
             conn.execute(b.update().where(*where)
                          .values(updated_at=now, **values))
+            if keep_for is not None:
+                _keep(conn, [previous._mapping], keep_for)
+                previous = None
         conn.execute(U.delete().where(*_upload_key(artifact_id, field, key)))
         conn.execute(A.update().where(A.c.id == artifact_id)
                      .values(updated_at=now))
@@ -510,13 +558,62 @@ def blob_upload_abort(context, artifact_id, field, key, upload_id):
 
 def blob_upload_list(context, artifact_id=None):
     """Uploads in progress (of one artifact, or all for an admin)."""
-    query = sa.select(U)
+    where = []
     if artifact_id is not None:
-        query = query.where(U.c.artifact_id == artifact_id)
+        where.append(U.c.artifact_id == artifact_id)
     elif not context.is_admin:
         return []
     with get_engine().connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        return _upload_rows(conn, *where)
+
+
+# -- store data --------------------------------------------------------------
+
+def _keep(conn, blob_rows, seconds):
+    """Queue the data of ``blob_rows`` for deletion ``seconds`` from now by
+    the database's clock."""
+    rows = [{'backend': r['backend'], 'location': r['location']}
+            for r in blob_rows if r['location']]
+    if rows:
+        now = conn.execute(sa.select(utcnow())).scalar()
+        conn.execute(D.insert().values(
+            delete_after=now + datetime.timedelta(seconds=seconds)), rows)
+
+
+def blob_data_in_use(context):
+    """What store data may not be collected as garbage (admin only):
+    {'uploads': upload ids in progress, 'locations': of blobs, 'pending':
+    locations of pending deletes}. Data moves from an upload to a blob to
+    a pending delete, and they are read in that order, so that data moving
+    meanwhile is seen at least once."""
+    if not context.is_admin:
+        return {'uploads': [], 'locations': [], 'pending': []}
+    b = models.blobs
+    with get_engine().connect() as conn:
+        uploads = [r[0] for r in conn.execute(sa.select(U.c.upload_id))]
+        locations = [r[0] for r in conn.execute(
+            sa.select(b.c.location).where(b.c.location.is_not(None)))]
+        pending = [r[0] for r in conn.execute(sa.select(D.c.location))]
+    return {'uploads': uploads, 'locations': locations, 'pending': pending}
+
+
+def pending_delete_list(context, limit=1000):
+    """Pending deletes whose time has come (admin only), oldest first."""
+    if not context.is_admin:
+        return []
+    with get_engine().connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(
+            sa.select(D).where(D.c.delete_after <= utcnow())
+            .order_by(D.c.delete_after, D.c.id).limit(limit))]
+
+
+@_retry
+def pending_delete_remove(context, ids):
+    """Forget pending deletes that were carried out (admin only)."""
+    if not context.is_admin or not ids:
+        return 0
+    with get_engine().begin() as conn:
+        return conn.execute(D.delete().where(D.c.id.in_(ids))).rowcount
 
 
 # -- tags --------------------------------------------------------------------

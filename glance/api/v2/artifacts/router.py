@@ -17,6 +17,7 @@ import webob.exc
 from glance.api.v2.artifacts import handlers as h
 from glance.artifacts import catalog
 from glance.artifacts import exception
+from glance.artifacts import gc
 from glance.artifacts import loader
 from glance.common import wsgi
 
@@ -186,7 +187,9 @@ class API(object):
     def factory(cls, global_conf, **local_conf):
         """paste.app_factory: load the enabled types now, so that a broken
         type stops glance-api at start-up rather than at a request, and
-        clean up after uploads whose process died."""
+        clean up after uploads whose process died, and start the periodic
+        garbage collection when it is configured."""
         types = loader.load_types()
         catalog.clean_all_stale_uploads()
+        gc.start_periodic()
         return cls(types)

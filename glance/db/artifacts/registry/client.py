@@ -42,7 +42,8 @@ def _get_session(idempotent):
 
 
 IDEMPOTENT = {'artifact_get', 'artifact_list', 'artifact_referrers',
-              'member_list', 'blob_upload_list'}
+              'member_list', 'blob_upload_list', 'blob_data_in_use',
+              'pending_delete_list', 'pending_delete_remove'}
 
 
 def _call(command, context, **kwargs):
@@ -103,9 +104,10 @@ def artifact_update(context, artifact_id, type_name, values, expect=None):
                  type_name=type_name, values=values, expect=expect)
 
 
-def artifact_delete(context, artifact_id, type_name, expect=None):
+def artifact_delete(context, artifact_id, type_name, expect=None,
+                    keep_for=None):
     return _call('artifact_delete', context, artifact_id=artifact_id,
-                 type_name=type_name, expect=expect)
+                 type_name=type_name, expect=expect, keep_for=keep_for)
 
 
 def artifact_tag_add(context, artifact_id, type_name, tag, expect=None):
@@ -156,10 +158,10 @@ def blob_upload_heartbeat(context, artifact_id, field, key, upload_id):
 
 
 def blob_upload_finish(context, artifact_id, type_name, field, key,
-                       upload_id, values):
+                       upload_id, values, keep_for=None):
     return _call('blob_upload_finish', context, artifact_id=artifact_id,
                  type_name=type_name, field=field, key=key,
-                 upload_id=upload_id, values=values)
+                 upload_id=upload_id, values=values, keep_for=keep_for)
 
 
 def blob_upload_abort(context, artifact_id, field, key, upload_id):
@@ -169,3 +171,15 @@ def blob_upload_abort(context, artifact_id, field, key, upload_id):
 
 def blob_upload_list(context, artifact_id=None):
     return _call('blob_upload_list', context, artifact_id=artifact_id)
+
+
+def blob_data_in_use(context):
+    return _call('blob_data_in_use', context)
+
+
+def pending_delete_list(context, limit=1000):
+    return _call('pending_delete_list', context, limit=limit)
+
+
+def pending_delete_remove(context, ids):
+    return _call('pending_delete_remove', context, ids=ids)

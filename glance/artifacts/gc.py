@@ -1,0 +1,109 @@
+"""Garbage collection of blob data, safe while uploads run.
+
+One pass:
+1. cleans up uploads whose uploader died (as any request would);
+2. carries out the pending deletes that are due (delayed_delete);
+3. lists the artifact data (``artifact-*``) of every backend that can be
+   listed (file and S3, incomplete S3 multipart uploads included), then
+   reads what is in use, and deletes what nothing uses and is older than
+   the grace period.
+
+Listing before reading what is in use is what makes it safe: data is
+written only after its upload is recorded, and moves from the upload to a
+blob to a pending delete in single transactions, read in that order, so
+data that exists when it is listed is seen in use unless it is garbage.
+Glance's images in the same store are never touched: their names do not
+start with ``artifact-``.
+"""
+
+import random
+import threading
+import time
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.artifacts import catalog
+from glance.artifacts import store
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+def collect(older_than, dry_run=False):
+    """One pass; returns a report: {'dead_uploads': n, 'pending_deleted':
+    n, 'backends': {name: {'listed', 'orphans', 'bytes', 'deleted',
+    'young'}}} ('bytes' of the orphans; 'young' counts unused data left
+    for being newer than ``older_than`` seconds). A dry run only counts."""
+    api = catalog.data_api()
+    admin = catalog._admin_context()
+    report = {'dead_uploads': 0, 'pending_deleted': 0, 'backends': {}}
+    if not dry_run:
+        report['dead_uploads'] = catalog.clean_stale_uploads(
+            api.blob_upload_list(admin))
+        report['pending_deleted'] = _pending(api, admin)
+    for backend in store.backends():
+        if not store.listable(backend):
+            continue
+        items = list(store.list_data(backend))
+        in_use = _in_use(api.blob_data_in_use(admin))
+        counts = {'listed': len(items), 'orphans': 0, 'bytes': 0,
+                  'deleted': 0, 'young': 0}
+        for item in items:
+            if item.name in in_use:
+                continue
+            if item.age < older_than:
+                counts['young'] += 1
+                continue
+            counts['orphans'] += 1
+            counts['bytes'] += item.size
+            if not dry_run:
+                try:
+                    item.delete()
+                    counts['deleted'] += 1
+                except Exception as e:
+                    LOG.warning('Could not delete unused blob data %s from '
+                                'backend %s: %s', item.name, backend, e)
+        report['backends'][backend or 'default'] = counts
+        LOG.info('Garbage collection of backend %s: %s', backend, counts)
+    return report
+
+
+def _in_use(used):
+    return ({store.data_id(u) for u in used['uploads']} |
+            {store.data_name(loc) for loc in used['locations']} |
+            {store.data_name(loc) for loc in used['pending']})
+
+
+def _pending(api, admin):
+    done = 0
+    while True:
+        rows = api.pending_delete_list(admin, limit=500)
+        if not rows:
+            return done
+        for row in rows:
+            store.delete(row['backend'] or None, row['location'])
+        done += api.pending_delete_remove(admin, [r['id'] for r in rows])
+        if len(rows) < 500:
+            return done
+
+
+def start_periodic():
+    """Run collect() every gc_interval seconds (with some jitter, so that
+    processes started together do not run together) in a daemon thread of
+    this process, when gc_interval is set."""
+    interval = CONF.artifacts.gc_interval
+    if not interval:
+        return None
+
+    def run():
+        while True:
+            time.sleep(interval * random.uniform(0.8, 1.2))
+            try:
+                collect(CONF.artifacts.gc_grace)
+            except Exception:
+                LOG.exception('Garbage collection of blob data failed')
+
+    thread = threading.Thread(target=run, name='artifacts-gc', daemon=True)
+    thread.start()
+    return thread

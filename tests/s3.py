@@ -107,6 +107,28 @@ def contents(bucket):
     return sorted(keys), sorted(u['Key'] for u in uploads), parts
 
 
+def stored(bucket):
+    """The bodies of the objects in ``bucket``, sorted, with
+    b'incomplete upload KEY' for each incomplete multipart upload."""
+    c = client()
+    keys, uploads, _parts = contents(bucket)
+    return sorted([c.get_object(Bucket=bucket, Key=k)['Body'].read()
+                   for k in keys] +
+                  [b'incomplete upload ' + k.encode() for k in uploads])
+
+
+def empty(bucket):
+    c = client()
+    for page in c.get_paginator('list_multipart_uploads').paginate(
+            Bucket=bucket):
+        for u in page.get('Uploads', ()):
+            c.abort_multipart_upload(Bucket=bucket, Key=u['Key'],
+                                     UploadId=u['UploadId'])
+    for page in c.get_paginator('list_objects_v2').paginate(Bucket=bucket):
+        for o in page.get('Contents', ()):
+            c.delete_object(Bucket=bucket, Key=o['Key'])
+
+
 if __name__ == '__main__':
     print(endpoint())
     sys.stdout.flush()

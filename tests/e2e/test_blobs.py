@@ -12,6 +12,7 @@ import time
 import testtools
 
 from tests import base
+from tests import s3
 from tests.e2e import server as server_mod
 
 MiB = 1024 * 1024
@@ -75,6 +76,12 @@ class BlobServerTest(testtools.TestCase):
         self.art = art
 
     def store_files(self):
+        """The names of the data in the default backend (with
+        GA_TEST_STORE=s3, a bucket: its objects, and "incomplete KEY" for
+        each incomplete multipart upload)."""
+        if self.server.bucket:
+            keys, uploads, _parts = s3.contents(self.server.bucket)
+            return sorted(keys + ['incomplete ' + k for k in uploads])
         path = os.path.join(self.root, 'store')
         return sorted(os.listdir(path))
 
@@ -131,7 +138,7 @@ class TestClients(BlobServerTest):
                       b'Content-Type: application/octet-stream\r\n'
                       b'Content-Length: %d\r\n\r\n'
                       % (self.art['self'].encode(), 10 * MiB))
-            s.sendall(b'q' * MiB)
+            s.sendall(b'q' * 6 * MiB)     # more than an S3 part
             self.wait_for(lambda: self.store_files())
         self.wait_for(lambda: not self.store_files())
         self.wait_for(lambda: self.blob() is None)
@@ -143,7 +150,8 @@ class TestClients(BlobServerTest):
                       b'Content-Type: application/octet-stream\r\n'
                       b'Transfer-Encoding: chunked\r\n\r\n'
                       % self.art['self'].encode())
-            s.sendall(b'100000\r\n' + b'q' * MiB + b'\r\n')
+            for _ in range(6):            # more than an S3 part
+                s.sendall(b'100000\r\n' + b'q' * MiB + b'\r\n')
             self.wait_for(lambda: self.store_files())
         self.wait_for(lambda: not self.store_files())
         self.wait_for(lambda: self.blob() is None)

@@ -23,6 +23,7 @@ from glance.db.artifacts import models
 from tests import base
 from tests import databases
 from tests import registry
+from tests import s3
 
 CONF = cfg.CONF
 
@@ -44,16 +45,21 @@ class _Glance(object):
         self.database, drop = databases.create(
             self.root, sqlite_name='artifacts.sqlite')
         atexit.register(drop)
+        # GA_TEST_STORE=s3: the default backend is a bucket of the tests'
+        # moto server.
+        self.bucket = s3.new_bucket() if s3.kind() == 's3' else None
         if registry.mode() == 'registry':
             # Glance keeps its own SQLite file; the artifacts live in the
             # registry's database, which glance-api never opens.
             self.registry = registry.Registry(self.root, self.database)
             atexit.register(self.registry.stop)
             self.confdir = base.write_env(
-                self.root, extra=self.registry.api_options())
+                self.root, extra=self.registry.api_options(),
+                s3_bucket=self.bucket)
             base.sync_databases(self.confdir, artifacts_tables=False)
         else:
-            self.confdir = base.write_env(self.root, database=self.database)
+            self.confdir = base.write_env(self.root, database=self.database,
+                                          s3_bucket=self.bucket)
             base.sync_databases(self.confdir)
         self.engine = sa.create_engine(self.database)
         os.environ['OS_GLANCE_CONFIG_DIR'] = self.confdir

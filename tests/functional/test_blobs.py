@@ -12,6 +12,7 @@ from glance.artifacts import catalog
 from glance.artifacts import store
 from glance.db.artifacts import models
 from tests import base as test_base
+from tests import s3
 from tests.functional import base
 
 CONF = cfg.CONF
@@ -24,19 +25,42 @@ class BlobTest(base.FunctionalTest):
         super(BlobTest, self).setUp()
         self.art = self.create('sample_artifacts', name='blobs')
         self.url = self.art['self']
-        for sub in ('store', 'fs2'):
-            self.addCleanup(self._empty, sub)
-        self._empty('store')
+        for backend in ('fs', 'fs2', None):
+            self.addCleanup(self._empty, backend)
+        self._empty(None)
 
-    def _empty(self, sub):
-        path = os.path.join(self.glance.root, sub)
+    def _directory(self, backend):
+        return os.path.join(self.glance.root,
+                            'store' if backend == 'fs' else backend)
+
+    def _empty(self, backend):
+        if backend is None and self.glance.bucket:
+            s3.empty(self.glance.bucket)
+            return
+        path = self._directory(backend or 'fs')
         for name in os.listdir(path):
             os.unlink(os.path.join(path, name))
 
-    def stored(self, sub='store'):
-        path = os.path.join(self.glance.root, sub)
+    def stored(self, backend=None):
+        """The data in a backend: by default the default one, the
+        filesystem store "fs" or, with GA_TEST_STORE=s3, a bucket, where
+        an incomplete multipart upload shows as b'incomplete upload
+        KEY'."""
+        if backend is None and self.glance.bucket:
+            return s3.stored(self.glance.bucket)
+        path = self._directory(backend or 'fs')
         return sorted(open(os.path.join(path, n), 'rb').read()
                       for n in os.listdir(path))
+
+    def write_partial(self, upload_id, data):
+        """What an uploader that died left in the default backend."""
+        name = store.data_id(upload_id)
+        if self.glance.bucket:
+            s3.client().put_object(Bucket=self.glance.bucket, Key=name,
+                                   Body=data)
+            return
+        with open(os.path.join(self.glance.root, 'store', name), 'wb') as f:
+            f.write(data)
 
     def put(self, path, data, content_type=OCTETS, headers=None,
             chunked=False, identity=None):
@@ -355,7 +379,7 @@ class TestBackends(BlobTest):
         CONF.set_override('type_backends', {'sample_artifacts': 'fs'},
                           group='artifacts')
         self.assertEqual(204, self.put('/blob_dict/k', b'one').status_int)
-        self.assertEqual([b'one'], self.stored('store'))
+        self.assertEqual([b'one'], self.stored('fs'))
         self.assertEqual(b'two', self.request('GET', self.url +
                                               '/blob1').body)
 
@@ -378,13 +402,12 @@ class TestUploadRecords(BlobTest):
         with self.glance.engine.begin() as conn:
             conn.execute(models.blob_uploads.insert().values(
                 artifact_id=self.art['id'], field='blob1', key='',
-                upload_id=upload_id, backend='fs', process=process,
+                upload_id=upload_id, backend=store.default_backend(),
+                process=process,
                 started_at=now, heartbeat_at=now - datetime.timedelta(
                     seconds=heartbeat_age)))
         if partial is not None:
-            with open(os.path.join(self.glance.root, 'store',
-                                   store.data_id(upload_id)), 'wb') as f:
-                f.write(partial)
+            self.write_partial(upload_id, partial)
 
     def test_a_running_upload_shows_saving_and_blocks_another(self):
         self.record_upload(catalog.this_process())
@@ -417,8 +440,9 @@ class TestUploadRecords(BlobTest):
     def test_blob_row_and_location_are_not_shown(self):
         self.assertEqual(204, self.put('/blob1', b'x').status_int)
         self.assertNotIn('location', self.show()['blob1'])
-        self.assertNotIn('file://', self.request('GET', self.url).text)
+        scheme = 's3://' if self.glance.bucket else 'file://'
+        self.assertNotIn(scheme, self.request('GET', self.url).text)
         with self.glance.engine.connect() as conn:
             location = conn.execute(sa.select(
                 models.blobs.c.location)).scalar()
-        self.assertTrue(location.startswith('file://'))
+        self.assertTrue(location.startswith(scheme))

@@ -344,10 +344,13 @@ def _s3_list(store):
                        lambda key=obj['Key']: client.delete_object(
                            Bucket=bucket, Key=key))
     for upload in _s3_multipart_uploads(client, bucket, PREFIX):
-        size = sum(p['Size'] for page in client.get_paginator(
-            'list_parts').paginate(Bucket=bucket, Key=upload['Key'],
-                                   UploadId=upload['UploadId'])
-            for p in page.get('Parts', ()))
-        yield Item(upload['Key'], size,
-                   now - upload['Initiated'].timestamp(),
+        # Its age is that of its newest part: an upload that still sends
+        # parts is young, however long ago it began.
+        parts = [p for page in client.get_paginator('list_parts').paginate(
+            Bucket=bucket, Key=upload['Key'], UploadId=upload['UploadId'])
+            for p in page.get('Parts', ())]
+        newest = max([upload['Initiated']] +
+                     [p['LastModified'] for p in parts])
+        yield Item(upload['Key'], sum(p['Size'] for p in parts),
+                   now - newest.timestamp(),
                    lambda u=upload: _s3_abort(client, bucket, u))

@@ -156,14 +156,23 @@ AGAIN = ['tests.functional', 'tests.e2e.test_server', 'tests.e2e.test_blobs',
 COMBINATIONS = [('sqlite', 'registry'), ('mysql', 'sqlalchemy'),
                 ('mysql', 'registry'), ('postgresql', 'sqlalchemy'),
                 ('postgresql', 'registry')]
+# Then the blob tests with an S3 bucket as the default backend
+# (GA_TEST_STORE=s3, tests/s3.py), and the store and two-host tests
+# (which pick their stores themselves) on the database servers.
+BLOB_TESTS = ['tests.functional.test_blobs', 'tests.e2e.test_blobs']
+STORE_TESTS = BLOB_TESTS + ['tests.e2e.test_stores', 'tests.e2e.test_hosts']
+S3_RUNS = [('sqlite', 'sqlalchemy', BLOB_TESTS),
+           ('postgresql', 'registry', STORE_TESTS),
+           ('mysql', 'sqlalchemy', STORE_TESTS)]
 
 
 def test(args):
     """The whole suite: stestr on SQLite in direct mode, then the
     functional and end-to-end tests in the other combinations of SQLite,
     MariaDB and PostgreSQL with the direct and registry data APIs, then
-    Glance's own images tests with and without our mount. Arguments are
-    a filter for one stestr run on SQLite instead."""
+    the blob and store tests on S3, then Glance's own images tests with
+    and without our mount. Arguments are a filter for one stestr run on
+    SQLite instead."""
     use_venv = not args.no_venv
     os.chdir(ROOT)
     stestr = _bin('stestr', use_venv)
@@ -176,6 +185,13 @@ def test(args):
             env = dict(os.environ, GA_TEST_DATABASE=database,
                        GA_TEST_DATA_API=mode)
             code = subprocess.call([stestr, 'run'] + AGAIN, env=env) or code
+            totals = [a + b for a, b in zip(totals, _counts(use_venv))]
+        for database, mode, tests in S3_RUNS:
+            print('\n== blob tests on S3, %s, data API %s'
+                  % (database, mode), flush=True)
+            env = dict(os.environ, GA_TEST_DATABASE=database,
+                       GA_TEST_DATA_API=mode, GA_TEST_STORE='s3')
+            code = subprocess.call([stestr, 'run'] + tests, env=env) or code
             totals = [a + b for a, b in zip(totals, _counts(use_venv))]
         # Glance's own images tests, with and without our mount.
         glance = subprocess.call([_bin('python', use_venv), os.path.join(

@@ -290,22 +290,12 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
                           artifact_id, name)
         if location is not None:
             store.delete(backend, location)
-        else:
-            _delete_partial(backend, upload_id)
+        else:   # a store cleans up after itself; but make sure
+            store.delete_partial(backend, upload_id)
         raise
     if previous is not None:
         store.delete(previous['backend'] or None, previous['location'])
     return catalog.present(type_cls, record)
-
-
-def _delete_partial(backend, upload_id):
-    """After a failed write: a store cleans up after itself, but make sure
-    (an S3 multipart upload whose abort failed, say)."""
-    try:
-        store.delete_partial(backend, upload_id)
-    except Exception as e:
-        LOG.warning('Could not look for partial data of upload %s: %s',
-                    upload_id, e)
 
 
 def download(context, type_cls, artifact_id, name, key):

@@ -49,7 +49,7 @@ def artifact_url(type_name, artifact_id):
 _admin = None
 
 
-def _admin_context():
+def admin_context():
     """An admin context for housekeeping (made once: each context Glance
     makes without an enforcer builds a policy enforcer of its own)."""
     global _admin
@@ -268,7 +268,7 @@ def clean_stale_uploads(uploads):
     delete what they wrote. Returns how many were cleaned. The heartbeat's
     age is the database server's, so that hosts whose clocks differ
     agree."""
-    admin = _admin_context()
+    admin = admin_context()
     cleaned = 0
     for up in uploads:
         if (_process_alive(up['process']) is False or
@@ -285,7 +285,7 @@ def clean_stale_uploads(uploads):
 
 def clean_all_stale_uploads():
     """At start-up: clean up after uploaders that died."""
-    admin = _admin_context()
+    admin = admin_context()
     try:
         return clean_stale_uploads(data_api().blob_upload_list(admin))
     except Exception as e:  # the database may not be there yet
@@ -520,7 +520,7 @@ def _check_references(context, type_cls, artifact_id, values, types):
 def _reaches(start, goal, types):
     """Whether ``goal`` is reachable from ``start`` along references
     (whoever may see them)."""
-    admin = _admin_context()
+    admin = admin_context()
     seen, todo = set(), [start]
     while todo:
         current = todo.pop()

@@ -33,40 +33,50 @@ LOG = logging.getLogger(__name__)
 def collect(older_than, dry_run=False):
     """One pass; returns a report: {'dead_uploads': n, 'pending_deleted':
     n, 'backends': {name: {'listed', 'orphans', 'bytes', 'deleted',
-    'young'}}} ('bytes' of the orphans; 'young' counts unused data left
-    for being newer than ``older_than`` seconds). A dry run only counts."""
+    'young'} or {'error'}}} ('bytes' of the orphans; 'young' counts
+    unused data left for being newer than ``older_than`` seconds). A dry
+    run only counts."""
     api = catalog.data_api()
-    admin = catalog._admin_context()
+    admin = catalog.admin_context()
     report = {'dead_uploads': 0, 'pending_deleted': 0, 'backends': {}}
     if not dry_run:
         report['dead_uploads'] = catalog.clean_stale_uploads(
             api.blob_upload_list(admin))
         report['pending_deleted'] = _pending(api, admin)
     for backend in store.backends():
-        if not store.listable(backend):
-            continue
-        items = list(store.list_data(backend))
-        in_use = _in_use(api.blob_data_in_use(admin))
-        counts = {'listed': len(items), 'orphans': 0, 'bytes': 0,
-                  'deleted': 0, 'young': 0}
-        for item in items:
-            if item.name in in_use:
-                continue
-            if item.age < older_than:
-                counts['young'] += 1
-                continue
-            counts['orphans'] += 1
-            counts['bytes'] += item.size
-            if not dry_run:
-                try:
-                    item.delete()
-                    counts['deleted'] += 1
-                except Exception as e:
-                    LOG.warning('Could not delete unused blob data %s from '
-                                'backend %s: %s', item.name, backend, e)
-        report['backends'][backend or 'default'] = counts
-        LOG.info('Garbage collection of backend %s: %s', backend, counts)
+        if store.listable(backend):
+            try:
+                counts = _collect(api, admin, backend, older_than, dry_run)
+            except Exception as e:
+                LOG.exception('Garbage collection of backend %s failed',
+                              backend)
+                counts = {'error': '%s: %s' % (type(e).__name__, e)}
+            report['backends'][backend or 'default'] = counts
     return report
+
+
+def _collect(api, admin, backend, older_than, dry_run):
+    items = list(store.list_data(backend))
+    in_use = _in_use(api.blob_data_in_use(admin))
+    counts = {'listed': len(items), 'orphans': 0, 'bytes': 0,
+              'deleted': 0, 'young': 0}
+    for item in items:
+        if item.name in in_use:
+            continue
+        if item.age < older_than:
+            counts['young'] += 1
+            continue
+        counts['orphans'] += 1
+        counts['bytes'] += item.size
+        if not dry_run:
+            try:
+                item.delete()
+                counts['deleted'] += 1
+            except Exception as e:
+                LOG.warning('Could not delete unused blob data %s from '
+                            'backend %s: %s', item.name, backend, e)
+    LOG.info('Garbage collection of backend %s: %s', backend, counts)
+    return counts
 
 
 def _in_use(used):
@@ -81,10 +91,10 @@ def _pending(api, admin):
         rows = api.pending_delete_list(admin, limit=500)
         if not rows:
             return done
-        for row in rows:
-            store.delete(row['backend'] or None, row['location'])
-        done += api.pending_delete_remove(admin, [r['id'] for r in rows])
-        if len(rows) < 500:
+        deleted = [r['id'] for r in rows
+                   if store.delete(r['backend'] or None, r['location'])]
+        done += api.pending_delete_remove(admin, deleted)
+        if len(deleted) < 500:      # the rest failed; they wait their turn
             return done
 
 

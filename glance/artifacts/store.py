@@ -212,8 +212,17 @@ def _s3_range(store, loc, offset, length):
         if e.response['Error']['Code'] in ('NoSuchKey', '404'):
             raise glance_store.NotFound(str(e))
         raise
-    body = response['Body']
-    return body.iter_chunks(store.READ_CHUNKSIZE), response['ContentLength']
+    return _closing(response['Body'], store.READ_CHUNKSIZE), \
+        response['ContentLength']
+
+
+def _closing(body, chunk_size):
+    """The chunks of an S3 response body, which is closed however the
+    reading ends (a client that goes away, say)."""
+    try:
+        yield from body.iter_chunks(chunk_size)
+    finally:
+        body.close()
 
 
 def _skip(data, offset):
@@ -233,7 +242,8 @@ def _skip(data, offset):
 
 
 def delete(backend, location):
-    """Delete stored data; missing data is not an error."""
+    """Delete stored data; missing data is not an error. False when it
+    could not be deleted (which is logged)."""
     try:
         _store(backend).delete(_location(location, backend))
     except glance_store.NotFound:
@@ -241,6 +251,8 @@ def delete(backend, location):
     except Exception as e:
         LOG.error('Could not delete blob data %s from backend %s: %s',
                   location, backend, e)
+        return False
+    return True
 
 
 def delete_partial(backend, upload_id):
@@ -248,9 +260,16 @@ def delete_partial(backend, upload_id):
     the file of that name in a filesystem store's directories; in S3, the
     object and any incomplete multipart upload of that key. Other stores
     clean their partial writes themselves when a write fails in-process;
-    what a killed process left there is logged."""
-    store = _store(backend)
-    name = data_id(upload_id)
+    what a killed process left there is logged. Errors are logged, not
+    raised: what stays behind is the garbage collector's."""
+    try:
+        _delete_partial(_store(backend), backend, data_id(upload_id))
+    except Exception as e:
+        LOG.error('Could not look for partial data of upload %s in backend '
+                  '%s: %s', upload_id, backend, e)
+
+
+def _delete_partial(store, backend, name):
     if _is_s3(store):
         client = store._create_s3_client()
         for upload in _s3_multipart_uploads(client, store.bucket, name):
@@ -262,9 +281,8 @@ def delete_partial(backend, upload_id):
         return
     dirs = _datadirs(store)
     if not dirs:
-        LOG.warning('Partial data of upload %s in backend %s may remain; '
-                    'this store cannot be searched for it.', upload_id,
-                    backend)
+        LOG.warning('Partial data %s in backend %s may remain; this store '
+                    'cannot be searched for it.', name, backend)
         return
     for directory in dirs:
         path = os.path.join(directory, name)

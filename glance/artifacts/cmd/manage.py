@@ -64,6 +64,9 @@ def store_gc():
                         dry_run=CONF.category.dry_run)
     report['dry_run'] = CONF.category.dry_run
     print(json.dumps(report, indent=2, sort_keys=True))
+    if any('error' in counts for counts in report['backends'].values()):
+        raise SystemExit('Some backends could not be collected; see '
+                         '"error" above.')
 
 
 COMMANDS = {'db': {'sync': db_sync, 'version': db_version},

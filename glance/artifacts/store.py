@@ -19,13 +19,13 @@ deleting it and locating it stay glance_store's.
 """
 
 import os
+import time
 
 import glance_store
 from glance_store.common import utils as store_utils
 from glance_store import location as store_location
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_utils import timeutils
 
 from glance.artifacts import exception
 
@@ -330,7 +330,7 @@ def list_data(backend):
 
 
 def _file_list(backend, store):
-    now = timeutils.utcnow().timestamp()
+    now = time.time()
     for directory in _datadirs(store):
         try:
             entries = os.scandir(directory)
@@ -352,7 +352,7 @@ def _file_list(backend, store):
 def _s3_list(store):
     client = store._create_s3_client()
     bucket = store.bucket
-    now = timeutils.utcnow().timestamp()
+    now = time.time()
     pages = client.get_paginator('list_objects_v2').paginate(
         Bucket=bucket, Prefix=PREFIX)
     for page in pages:

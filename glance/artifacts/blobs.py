@@ -288,10 +288,11 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
             # once it has left no heartbeat for upload_stale_after.
             LOG.exception('Could not forget upload %s of %s/%s', upload_id,
                           artifact_id, name)
+        # A store deletes what it wrote when its write fails (for S3, boto3
+        # aborts the multipart upload); what a failing store cannot delete
+        # is left to the garbage collector.
         if location is not None:
             store.delete(backend, location)
-        else:   # a store cleans up after itself; but make sure
-            store.delete_partial(backend, upload_id)
         raise
     if previous is not None:
         store.delete(previous['backend'] or None, previous['location'])

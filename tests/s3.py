@@ -101,9 +101,14 @@ def contents(bucket):
             .paginate(Bucket=bucket) for o in page.get('Contents', ())]
     uploads = [u for page in c.get_paginator('list_multipart_uploads')
                .paginate(Bucket=bucket) for u in page.get('Uploads', ())]
-    parts = sum(len(c.list_parts(Bucket=bucket, Key=u['Key'],
-                                 UploadId=u['UploadId']).get('Parts', ()))
-                for u in uploads)
+    parts = 0
+    for u in list(uploads):
+        try:
+            parts += len(c.list_parts(Bucket=bucket, Key=u['Key'],
+                                      UploadId=u['UploadId']).get('Parts',
+                                                                  ()))
+        except c.exceptions.NoSuchUpload:
+            uploads.remove(u)       # aborted since it was listed
     return sorted(keys), sorted(u['Key'] for u in uploads), parts
 
 

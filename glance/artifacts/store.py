@@ -209,7 +209,7 @@ def _s3_range(store, loc, offset, length):
                                      Key=loc.store_location.key,
                                      Range='bytes=%d-%s' % (offset, end))
     except boto_exceptions.ClientError as e:
-        if e.response['Error']['Code'] in ('NoSuchKey', '404'):
+        if _s3_gone(e):
             raise glance_store.NotFound(str(e))
         raise
     return _closing(response['Body'], store.READ_CHUNKSIZE), \
@@ -299,9 +299,19 @@ def _s3_multipart_uploads(client, bucket, prefix):
 
 
 def _s3_abort(client, bucket, upload):
-    client.abort_multipart_upload(Bucket=bucket, Key=upload['Key'],
-                                  UploadId=upload['UploadId'])
+    try:
+        client.abort_multipart_upload(Bucket=bucket, Key=upload['Key'],
+                                      UploadId=upload['UploadId'])
+    except boto_exceptions.ClientError as e:
+        if not _s3_gone(e):
+            raise
+        return      # it completed or was aborted meanwhile
     LOG.info('Aborted the incomplete S3 upload of %s', upload['Key'])
+
+
+def _s3_gone(error):
+    return error.response['Error']['Code'] in ('NoSuchUpload', 'NoSuchKey',
+                                               '404')
 
 
 class Item(object):
@@ -364,9 +374,15 @@ def _s3_list(store):
     for upload in _s3_multipart_uploads(client, bucket, PREFIX):
         # Its age is that of its newest part: an upload that still sends
         # parts is young, however long ago it began.
-        parts = [p for page in client.get_paginator('list_parts').paginate(
-            Bucket=bucket, Key=upload['Key'], UploadId=upload['UploadId'])
-            for p in page.get('Parts', ())]
+        try:
+            parts = [p for page in client.get_paginator('list_parts')
+                     .paginate(Bucket=bucket, Key=upload['Key'],
+                               UploadId=upload['UploadId'])
+                     for p in page.get('Parts', ())]
+        except boto_exceptions.ClientError as e:
+            if not _s3_gone(e):
+                raise
+            continue    # it completed or was aborted since it was listed
         newest = max([upload['Initiated']] +
                      [p['LastModified'] for p in parts])
         yield Item(upload['Key'], sum(p['Size'] for p in parts),

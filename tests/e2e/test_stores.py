@@ -76,6 +76,7 @@ class StoreTest(testtools.TestCase):
             s3_bucket=self.server.bucket,
             database=self.server.artifacts_database, extra=extra)
         self.server.start()
+        self.addCleanup(self.server.stop)
 
     def create(self, name=None):
         status, art = self.server.json(

@@ -45,7 +45,9 @@ MiB = 1024 * 1024
 S3_MAX_PARTS = 10000
 # Parts of an S3 upload held in memory at once (each of the backend's
 # s3_store_large_object_chunk_size, 10 MiB by default).
-S3_PARTS_IN_MEMORY = 3
+S3_PARTS_IN_MEMORY = 2
+# Bytes read at a time from an S3 response (glance_store reads 64 KiB).
+S3_READ_CHUNK = 1024 * 1024
 
 
 def data_id(upload_id):
@@ -212,7 +214,7 @@ def _s3_range(store, loc, offset, length):
         if _s3_gone(e):
             raise glance_store.NotFound(str(e))
         raise
-    return _closing(response['Body'], store.READ_CHUNKSIZE), \
+    return _closing(response['Body'], S3_READ_CHUNK), \
         response['ContentLength']
 
 

@@ -11,7 +11,6 @@ import json
 import sys
 
 import glance_store
-
 from oslo_config import cfg
 from oslo_db import options as db_options
 import sqlalchemy as sa

@@ -73,7 +73,7 @@ COMMANDS = {'db': {'sync': db_sync, 'version': db_version},
 HELP = {'db': 'database commands', 'store': 'blob data commands'}
 
 
-def _seconds(text):
+def seconds(text):
     value = int(text)
     if value < 0:
         raise ValueError(text)
@@ -92,7 +92,7 @@ def _add_commands(subparsers):
                     '--dry-run', action='store_true',
                     help='count what would be deleted; delete nothing')
                 action.add_argument(
-                    '--older-than', type=_seconds, default=3600,
+                    '--older-than', type=seconds, default=3600,
                     metavar='SECS',
                     help='leave unused data younger than this alone '
                          '(default 3600)')

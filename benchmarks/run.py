@@ -153,20 +153,10 @@ def use_s3(conf):
     """Make an S3 backend "s3", on a new bucket of the moto server of
     tests/s3.py, the default backend (for images and artifacts alike),
     with glance_store's default part sizes; returns the bucket."""
+    from tests import base
     from tests import s3
     bucket = s3.new_bucket()
-    with open(conf) as f:
-        text = f.read()
-    text = text.replace('\nenabled_backends = fs:file',
-                        '\nenabled_backends = s3:s3, fs:file', 1)
-    text = text.replace('\ndefault_backend = fs\n',
-                        '\ndefault_backend = s3\n', 1)
-    text += ('\n[s3]\ns3_store_host = %s\ns3_store_access_key = %s\n'
-             's3_store_secret_key = %s\ns3_store_bucket = %s\n'
-             's3_store_bucket_url_format = path\n'
-             % (s3.endpoint(), s3.ACCESS_KEY, s3.SECRET_KEY, bucket))
-    with open(conf, 'w') as f:
-        f.write(text)
+    base.use_s3(conf, bucket, part_mib=None)
     return bucket
 
 

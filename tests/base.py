@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 
 from tools import dev
@@ -34,15 +35,7 @@ def write_env(root, flavor='', types=ALL_TYPES, extra='',
     conf = dev.write_config(confdir, root, flavor=flavor, types=types,
                             more_stores=more_stores, database=database)
     if s3_bucket:
-        from tests import s3
-        with open(conf) as f:
-            text = f.read()
-        text = text.replace('\nenabled_backends = fs:file',
-                            '\nenabled_backends = s3:s3, fs:file', 1)
-        text = text.replace('\ndefault_backend = fs\n',
-                            '\ndefault_backend = s3\n', 1)
-        with open(conf, 'w') as f:
-            f.write(text + s3.backend_section('s3', s3_bucket))
+        use_s3(conf, s3_bucket)
     if extra:
         with open(conf, 'a') as f:
             f.write(extra)
@@ -59,6 +52,21 @@ def write_env(root, flavor='', types=ALL_TYPES, extra='',
     with open(paste, 'w') as f:
         f.write(text)
     return confdir
+
+
+def use_s3(conf, bucket, part_mib=5):
+    """Make an S3 backend "s3" on ``bucket`` of the tests' moto server the
+    default backend of the glance-api.conf ``conf`` (parts of
+    ``part_mib`` MiB; None for glance_store's defaults)."""
+    from tests import s3
+    with open(conf) as f:
+        text = f.read()
+    text = text.replace('\nenabled_backends = fs:file',
+                        '\nenabled_backends = s3:s3, fs:file', 1)
+    text = text.replace('\ndefault_backend = fs\n',
+                        '\ndefault_backend = s3\n', 1)
+    with open(conf, 'w') as f:
+        f.write(text + s3.backend_section('s3', bucket, part_mib))
 
 
 def sync_databases(confdir, glance_tables=True, artifacts_tables=True,
@@ -82,6 +90,17 @@ def identity(project=None, roles=('reader', 'member'), user=None):
             'X-Project-Id': project,
             'X-User-Id': user or uuid.uuid4().hex,
             'X-Roles': ','.join(roles)}
+
+
+def wait_for(predicate, timeout=30, interval=0.1):
+    """Poll ``predicate`` until it is true; AssertionError after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError('condition not met in %ss' % timeout)
 
 
 def make_tempdir(prefix):

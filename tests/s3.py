@@ -82,15 +82,19 @@ def new_bucket():
     return name
 
 
-def backend_section(name, bucket):
+def backend_section(name, bucket, part_mib=5):
     """A glance-api.conf section for an S3 backend ``name`` on ``bucket``
-    (glance_store's s3 driver, parts of 5 MiB from 5 MiB on)."""
-    return ('\n[%s]\ns3_store_host = %s\ns3_store_access_key = %s\n'
-            's3_store_secret_key = %s\ns3_store_bucket = %s\n'
-            's3_store_bucket_url_format = path\n'
-            's3_store_large_object_size = 5\n'
-            's3_store_large_object_chunk_size = 5\n'
-            % (name, endpoint(), ACCESS_KEY, SECRET_KEY, bucket))
+    (glance_store's s3 driver; multipart from ``part_mib`` MiB on, in
+    parts of that size, or glance_store's defaults with None)."""
+    section = ('\n[%s]\ns3_store_host = %s\ns3_store_access_key = %s\n'
+               's3_store_secret_key = %s\ns3_store_bucket = %s\n'
+               's3_store_bucket_url_format = path\n'
+               % (name, endpoint(), ACCESS_KEY, SECRET_KEY, bucket))
+    if part_mib is not None:
+        section += ('s3_store_large_object_size = %d\n'
+                    's3_store_large_object_chunk_size = %d\n'
+                    % (part_mib, part_mib))
+    return section
 
 
 def contents(bucket):

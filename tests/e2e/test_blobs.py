@@ -89,12 +89,7 @@ class BlobServerTest(testtools.TestCase):
         return self.server.json('GET', self.art['self'])[1]['template']
 
     def wait_for(self, predicate, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return
-            time.sleep(0.1)
-        self.fail('condition not met in %ss' % timeout)
+        base.wait_for(predicate, timeout)
 
     def put(self, data):
         return self.server.request(

@@ -84,12 +84,7 @@ class TwoHosts(testtools.TestCase):
         return keys, uploads, parts
 
     def wait_for(self, predicate, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return
-            time.sleep(0.2)
-        self.fail('condition not met in %ss' % timeout)
+        base.wait_for(predicate, timeout)
 
     def kill_a_mid_upload(self, art):
         """Host A dies with an upload of 8 MiB half done: an incomplete

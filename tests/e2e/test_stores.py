@@ -154,12 +154,7 @@ class StoreTest(testtools.TestCase):
             's3' if self.server.bucket else 'fs']
 
     def wait_for(self, predicate, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return
-            time.sleep(0.2)
-        self.fail('condition not met in %ss' % timeout)
+        base.wait_for(predicate, timeout)
 
 
 class GarbageTests(object):

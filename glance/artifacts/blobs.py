@@ -22,6 +22,7 @@ from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import fields as f
 from glance.artifacts import policy
+from glance.artifacts import quota
 from glance.artifacts import store
 
 CONF = cfg.CONF
@@ -100,10 +101,13 @@ class _Reader(object):
     AHEAD = 4
     POLL = 0.5      # seconds between checks that the receiver still runs
 
-    def __init__(self, source, limit, heartbeat):
+    def __init__(self, source, limit, heartbeat, reserve=None, reserved=0):
         self._source = source
         self._limit = limit
         self._heartbeat = heartbeat
+        self._reserve = reserve
+        self._reserved = reserved
+        self._taken = 0     # bytes handed to the store
         self._interval = CONF.artifacts.upload_heartbeat_interval
         self._next_beat = time.monotonic() + self._interval
         self._queue = queue.Queue(self.AHEAD)
@@ -162,6 +166,17 @@ class _Reader(object):
         if not item:
             self._eof = True
         self._chunk, self._pos = item, 0
+        self._taken += len(item)
+        if self._reserve is not None and self._taken > self._reserved:
+            # Hold what the store is about to get against the project's
+            # quota, and a step more, before it gets it.
+            self._reserved = self._reserve(self._taken,
+                                           self._taken + quota.RESERVE_STEP)
+            if self._reserved is None:
+                raise exception.Conflict('The upload was cancelled while '
+                                         'it ran (the artifact was '
+                                         'deleted?).')
+            self._next_beat = time.monotonic() + self._interval
         if time.monotonic() >= self._next_beat:
             self._next_beat = time.monotonic() + self._interval
             if not self._heartbeat():
@@ -217,13 +232,17 @@ def _begin(context, type_cls, artifact_id, name, key, size, backend):
             '%s.' % (size, limit, name))
     backend = _backend(context, type_cls, backend)
     upload_id = str(uuid.uuid4())
+    limits = quota.limits(view['owner'], [quota.SIZE_TOTAL,
+                                          quota.COUNT_UPLOADING])
     api = catalog.data_api()
     try:
         api.blob_upload_begin(context, artifact_id, type_cls.name, name,
                               key, {'upload_id': upload_id,
                                     'backend': backend or '',
-                                    'process': catalog.this_process()},
-                              expect={'revision': record['revision']})
+                                    'process': catalog.this_process(),
+                                    'reserved': size or 0},
+                              expect={'revision': record['revision']},
+                              limits=limits)
     except exception.Changed:
         raise
     except exception.Conflict:
@@ -233,7 +252,7 @@ def _begin(context, type_cls, artifact_id, name, key, size, backend):
             raise
         raise exception.Changed('A dead upload of the blob was cleaned '
                                 'up.')
-    return limit, backend, upload_id
+    return limit, backend, upload_id, limits
 
 
 def upload(context, type_cls, artifact_id, name, key, body, size,
@@ -247,13 +266,18 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
     md5 = _check_digest('Content-MD5', md5, MD5_HEX_LENGTH)
     os_hash_value = _check_digest('The expected %s hash' %
                                   CONF.hashing_algorithm, os_hash_value)
-    limit, backend, upload_id = _begin(context, type_cls, artifact_id,
-                                       name, key, size, backend)
+    limit, backend, upload_id, limits = _begin(
+        context, type_cls, artifact_id, name, key, size, backend)
     key = key or ''
     api = catalog.data_api()
     location = None
+    reserve = None
+    if limits and quota.SIZE_TOTAL in limits:
+        def reserve(need, want):
+            return api.blob_upload_reserve(context, artifact_id, name, key,
+                                           upload_id, need, want, limits)
     reader = _Reader(body, limit, lambda: api.blob_upload_heartbeat(
-        context, artifact_id, name, key, upload_id))
+        context, artifact_id, name, key, upload_id), reserve, size or 0)
     try:
         try:
             location, written, checksum, multihash = store.add(

@@ -25,6 +25,7 @@ from glance.artifacts import exception
 from glance.artifacts import fields as f
 from glance.artifacts import policy
 from glance.artifacts import queries
+from glance.artifacts import quota
 from glance.artifacts import semver
 from glance.artifacts import store
 from glance.artifacts.types import base
@@ -223,7 +224,9 @@ def create(context, type_cls, body, types):
     values.update(id=artifact_id, type_name=type_cls.name,
                   type_version=type_cls.type_version, owner=context.owner,
                   status='drafted')
-    return present(type_cls, data_api().artifact_create(context, values))
+    limits = quota.limits(context.owner, [quota.COUNT_TOTAL])
+    return present(type_cls, data_api().artifact_create(context, values,
+                                                        limits=limits))
 
 
 def get_record(context, type_cls, artifact_id):

@@ -75,6 +75,19 @@ artifacts_opts = [
                help='Seconds for which data that nothing uses is left '
                     'alone by the garbage collector run by gc_interval; '
                     'the manage command takes --older-than.'),
+    cfg.BoolOpt('use_keystone_limits', default=False,
+                help='Enforce quotas of artifacts with Keystone unified '
+                     'limits, read through oslo.limit with Glance\'s '
+                     '[oslo_limit] options (as [DEFAULT] '
+                     'use_keystone_limits does for images): registered '
+                     'limits of the image service, or project limits, '
+                     'named artifact_count_total (artifacts of a project), '
+                     'artifact_size_total (MiB of blob data of a project, '
+                     'uploads in progress included) and '
+                     'artifact_count_uploading (uploads in progress). A '
+                     'request over a limit gets 413. Register the three '
+                     'limits before turning this on: a limit that is not '
+                     'registered counts as 0.'),
     cfg.StrOpt('data_api', default='sqlalchemy',
                choices=[('sqlalchemy',
                          'Records are read and written directly in the '

@@ -52,4 +52,5 @@ Duplicate = errors.Duplicate        # 409
 Conflict = errors.Conflict          # 409
 Changed = errors.Changed            # 409, once retries are spent
 InvalidMarker = errors.InvalidMarker  # 400
+OverLimit = errors.OverLimit        # 413
 Unavailable = errors.Unavailable    # 503

@@ -28,6 +28,13 @@ rules = [
                     {'path': BASE + '/schemas/{type}/list',
                      'method': 'GET'}]),
     oslo_policy.DocumentedRuleDefault(
+        name='artifacts:get_usage',
+        check_str='%s or %s' % (ADMIN, READER),
+        scope_types=['project'],
+        description='Show the quota usage and limits of the caller\'s '
+                    'project.',
+        operations=[{'path': BASE + '/usage', 'method': 'GET'}]),
+    oslo_policy.DocumentedRuleDefault(
         name='artifacts:create_artifact',
         check_str='%s or (%s and project_id:%%(owner)s)'
                   % (ADMIN, MEMBER),

@@ -76,7 +76,7 @@ class TestDeclarations(testtools.TestCase):
                                Bad.check_declaration, 'other')
 
     def test_reserved_and_malformed_type_names_are_refused(self):
-        for name in ('all', 'schemas', 'Bad', '1x', 'a/b'):
+        for name in ('all', 'schemas', 'usage', 'Bad', '1x', 'a/b'):
             cls = type('T', (base.ArtifactType,),
                        {'name': name, 'display_name': 'T'})
             self.assertRaises(f.DeclarationError, cls.check_declaration,

@@ -96,7 +96,7 @@ class ArtifactType(object):
             raise f.DeclarationError(
                 'its name %r must be 1-63 characters of a-z, 0-9 and _, '
                 'starting with a letter' % (cls.name,))
-        if cls.name in ('all', 'schemas'):
+        if cls.name in ('all', 'schemas', 'usage'):
             raise f.DeclarationError('%r is a reserved name' % cls.name)
         for attr in ('display_name', 'type_version', 'description'):
             if not isinstance(getattr(cls, attr), str):

@@ -27,5 +27,9 @@ class InvalidMarker(DataError):
     pass
 
 
+class OverLimit(DataError):
+    """A write would take a project over one of its quota limits."""
+
+
 class Unavailable(DataError):
     """The data API's backend (the registry) cannot be reached."""

@@ -13,7 +13,7 @@ if they still hold, else Changed, and the caller reads again and
 decides again. Deadlocks and lock timeouts are retried inside every
 write function.
 
-artifact_create(context, values) -> record
+artifact_create(context, values, limits=None) -> record
     Insert; Duplicate when (type_name, name, version, owner) exists.
 artifact_get(context, artifact_id, type_name=None) -> record
     NotFound unless the artifact exists, is visible and is of type_name.
@@ -39,10 +39,14 @@ artifact_delete(context, artifact_id, type_name, expect=None,
     Remove the artifact and all it owns. With keep_for (seconds), its
     blobs' data becomes pending deletes due that much later.
 blob_upload_begin(context, artifact_id, type_name, field, key, upload,
-                  expect=None)
+                  expect=None, limits=None)
     Record an upload in progress; Conflict while another one runs, or
     when the artifact is no longer drafted (blobs are frozen then; so
     does blob_upload_finish).
+blob_upload_reserve(context, artifact_id, field, key, upload_id, need,
+                    want, limits) -> bytes held, or None
+    Let a running upload hold more bytes against its project's
+    artifact_size_total; OverLimit when not even ``need`` fits.
 blob_upload_heartbeat(context, artifact_id, field, key, upload_id) -> bool
     Mark it alive; False once it is no longer recorded.
 blob_upload_finish(context, artifact_id, type_name, field, key, upload_id,
@@ -65,6 +69,16 @@ pending_delete_list(context, limit=1000) -> [pending delete row]
     Pending deletes that are due (admin only).
 pending_delete_remove(context, ids) -> count
     Forget pending deletes that were carried out (admin only).
+project_usage(context) -> {resource: usage}
+    The caller's project's usage of each of QUOTA_RESOURCES (bytes for
+    artifact_size_total, with what uploads in progress reserve).
+
+Quotas: ``limits`` is {resource: limit} for some of QUOTA_RESOURCES, with
+artifact_size_total in bytes, or None for no check. A write with limits
+takes its project's quota lock, reads the project's usage, raises
+OverLimit (naming the limit, the usage and the value) when it would pass
+a limit, and writes, in one transaction: writers of one project on any
+host check one after another, so that together they cannot pass a limit.
 
 A record holds the artifact's columns (``revision`` among them) plus
 ``tags`` (sorted list),
@@ -80,4 +94,10 @@ FUNCTIONS = ('artifact_create', 'artifact_get', 'artifact_list',
              'blob_upload_begin',
              'blob_upload_heartbeat', 'blob_upload_finish',
              'blob_upload_abort', 'blob_upload_list', 'blob_data_in_use',
-             'pending_delete_list', 'pending_delete_remove')
+             'pending_delete_list', 'pending_delete_remove',
+             'blob_upload_reserve', 'project_usage')
+
+# The resources of Keystone unified limits that artifacts count, in the
+# order they are checked and shown.
+QUOTA_RESOURCES = ('artifact_count_total', 'artifact_size_total',
+                   'artifact_count_uploading')

@@ -149,6 +149,18 @@ blob_uploads = sa.Table(
     sa.Column('process', sa.String(255), nullable=False),
     sa.Column('started_at', _datetime(), nullable=False),
     sa.Column('heartbeat_at', _datetime(), nullable=False),
+    # Bytes this upload holds against its project's artifact_size_total:
+    # the declared size, or what has streamed so far and a step more.
+    sa.Column('reserved', sa.BigInteger, nullable=False, server_default='0'),
+    **MYSQL)
+
+# One row per project whose quotas were checked: a writer that checks and
+# then uses a project's quota locks its row first, so that writers of one
+# project, on any host, check one after another.
+quota_locks = sa.Table(
+    'ga_quota_locks', metadata,
+    sa.Column('project_id', sa.String(255), primary_key=True),
+    sa.Column('checks', sa.BigInteger, nullable=False, server_default='0'),
     **MYSQL)
 
 CHILD_TABLES = (properties, tags, artifact_metadata, members, blobs,

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext import compiler
 
 from glance.db.artifacts import errors
+from glance.db.artifacts import interface
 from glance.db.artifacts import models
 
 A = models.artifacts
@@ -262,16 +263,23 @@ def _duplicate(values):
 
 
 @_retry
-def artifact_create(context, values):
+def artifact_create(context, values, limits=None):
     """Insert an artifact; ``values`` holds its columns (with ``id``,
     ``version_key``), ``properties`` {field: [rows]}, ``tags`` and
-    ``metadata``. Duplicate when (type, name, version, owner) exists."""
+    ``metadata``. Duplicate when (type, name, version, owner) exists;
+    OverLimit when its owner has ``limits['artifact_count_total']``
+    artifacts already."""
     now = timeutils.utcnow()
     cols = _columns(values)
     cols.update(id=values['id'], owner=values.get('owner') or '',
                 created_at=now, updated_at=now)
+    quota = _quota_project(cols['owner'], limits)
     try:
         with get_engine().begin() as conn:
+            if quota:
+                _lock_quota(conn, quota)
+                _check_limits(quota, limits, _usage(conn, quota),
+                              {COUNT_TOTAL: 1})
             conn.execute(A.insert().values(**cols))
             _write_children(conn, values['id'], values)
             return _get(conn, context, values['id'], None)
@@ -469,20 +477,32 @@ def _upload_key(artifact_id, field, key):
 
 @_retry
 def blob_upload_begin(context, artifact_id, type_name, field, key, upload,
-                      expect=None):
-    """Record that ``upload`` (upload_id, backend, process) writes the blob
-    ``field``/``key`` ('' for a single blob) of a visible artifact;
-    Conflict while another upload of that blob runs, Changed unless the
-    artifact's columns have the values in ``expect``."""
+                      expect=None, limits=None):
+    """Record that ``upload`` (upload_id, backend, process, and the bytes
+    it reserves) writes the blob ``field``/``key`` ('' for a single blob)
+    of a visible artifact; Conflict while another upload of that blob
+    runs, Changed unless the artifact's columns have the values in
+    ``expect``, OverLimit when the artifact's owner would pass
+    ``limits`` (artifact_count_uploading, artifact_size_total in
+    bytes)."""
+    reserved = upload.get('reserved') or 0
+    quota = _quota_project(_owner_of(artifact_id), limits)
     try:
         with get_engine().begin() as conn:
+            if quota:
+                # The project's lock first, and only then the artifact's
+                # (as no writer takes them the other way round).
+                _lock_quota(conn, quota)
             _check_drafted(_lock(conn, context, artifact_id, type_name,
                                  expect))
+            if quota:
+                _check_limits(quota, limits, _usage(conn, quota),
+                              {COUNT_UPLOADING: 1, SIZE_TOTAL: reserved})
             conn.execute(U.insert().values(
                 artifact_id=artifact_id, field=field, key=key,
                 upload_id=upload['upload_id'], backend=upload['backend'],
                 process=upload['process'], started_at=utcnow(),
-                heartbeat_at=utcnow()))
+                heartbeat_at=utcnow(), reserved=reserved))
     except db_exc.DBDuplicateEntry:
         raise errors.Conflict('Another upload to %s is in progress; try '
                               'again when it ends.'
@@ -499,6 +519,35 @@ def blob_upload_heartbeat(context, artifact_id, field, key, upload_id):
                              U.c.upload_id == upload_id)
             .values(heartbeat_at=utcnow()))
         return result.rowcount == 1
+
+
+@_retry
+def blob_upload_reserve(context, artifact_id, field, key, upload_id, need,
+                        want, limits):
+    """Let the upload hold at least ``need`` and up to ``want`` bytes
+    against its project's ``limits['artifact_size_total']`` (bytes), as
+    far as the limit leaves room; returns the bytes it now holds, or None
+    when the upload is no longer recorded. OverLimit when not even
+    ``need`` fits. Marks the upload alive, as a heartbeat does."""
+    quota = _quota_project(_owner_of(artifact_id), limits)
+    with get_engine().begin() as conn:
+        if quota:
+            _lock_quota(conn, quota)
+        where = _upload_key(artifact_id, field, key) + [
+            U.c.upload_id == upload_id]
+        held = conn.execute(sa.select(U.c.reserved).where(*where)).scalar()
+        if held is None:
+            return None
+        grant = want
+        if quota and SIZE_TOTAL in limits:
+            usage = _usage(conn, quota)
+            usage[SIZE_TOTAL] -= held
+            _check_limits(quota, limits, usage, {SIZE_TOTAL: need})
+            grant = max(need, min(want, limits[SIZE_TOTAL] -
+                                  usage[SIZE_TOTAL]))
+        conn.execute(U.update().where(*where).values(
+            reserved=grant, heartbeat_at=utcnow()))
+        return grant
 
 
 @_retry
@@ -614,6 +663,100 @@ def pending_delete_remove(context, ids):
         return 0
     with get_engine().begin() as conn:
         return conn.execute(D.delete().where(D.c.id.in_(ids))).rowcount
+
+
+# -- quotas ------------------------------------------------------------------
+
+Q = models.quota_locks
+COUNT_TOTAL, SIZE_TOTAL, COUNT_UPLOADING = interface.QUOTA_RESOURCES
+MiB = 1024 * 1024
+_quota_rows = set()     # projects known to have their row in Q
+
+
+def _quota_project(project, limits):
+    """The project whose quotas a write checks (None: no check), after
+    making sure it has its row in ga_quota_locks."""
+    if not limits or not project:
+        return None
+    if project not in _quota_rows:
+        try:
+            with get_engine().begin() as conn:
+                conn.execute(Q.insert().values(project_id=project,
+                                               checks=0))
+        except db_exc.DBDuplicateEntry:
+            pass
+        _quota_rows.add(project)
+    return project
+
+
+def _owner_of(artifact_id):
+    with get_engine().connect() as conn:
+        return conn.execute(sa.select(A.c.owner).where(
+            A.c.id == artifact_id)).scalar()
+
+
+def _lock_quota(conn, project):
+    """Take the project's quota lock, as the first statement of the
+    transaction: the usage read after it includes every write of another
+    checker of this project (on any host), which committed before it let
+    go of the lock."""
+    conn.execute(Q.update().where(Q.c.project_id == project)
+                 .values(checks=Q.c.checks + 1))
+
+
+def _usage(conn, project):
+    """{resource: usage} of a project: artifacts, bytes of blob data with
+    what uploads in progress reserve, and uploads in progress."""
+    b = models.blobs
+    count = conn.execute(sa.select(sa.func.count()).select_from(A)
+                         .where(A.c.owner == project)).scalar()
+    stored = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(b.c.size), 0))
+        .select_from(b.join(A, A.c.id == b.c.artifact_id))
+        .where(A.c.owner == project)).scalar()
+    uploading, reserved = conn.execute(
+        sa.select(sa.func.count(),
+                  sa.func.coalesce(sa.func.sum(U.c.reserved), 0))
+        .select_from(U.join(A, A.c.id == U.c.artifact_id))
+        .where(A.c.owner == project)).first()
+    return {COUNT_TOTAL: int(count),
+            SIZE_TOTAL: int(stored) + int(reserved),
+            COUNT_UPLOADING: int(uploading)}
+
+
+def _check_limits(project, limits, usage, deltas):
+    """OverLimit, naming the limit, the usage and the value, when a delta
+    would take a usage past its limit."""
+    for name in interface.QUOTA_RESOURCES:
+        if name not in deltas or name not in limits:
+            continue
+        used, more, limit = usage[name], deltas[name], limits[name]
+        if used + more <= limit:
+            continue
+        if name == SIZE_TOTAL:
+            raise errors.OverLimit(
+                'Over quota: project %s holds %d bytes of blob data '
+                '(uploads in progress included); %d bytes more would pass '
+                'its %s limit of %s MiB (%d bytes).'
+                % (project, used, more, name, _mib(limit), limit))
+        what = ('artifacts' if name == COUNT_TOTAL
+                else 'uploads in progress')
+        raise errors.OverLimit(
+            'Over quota: project %s has %d %s; its %s limit is %d.'
+            % (project, used, what, name, limit))
+
+
+def _mib(size):
+    return ('%d' % (size // MiB) if size % MiB == 0
+            else '%.6f' % (size / MiB))
+
+
+def project_usage(context):
+    """{resource: usage} of the caller's project (sizes in bytes)."""
+    if not context.owner:
+        return dict.fromkeys(interface.QUOTA_RESOURCES, 0)
+    with get_engine().connect() as conn:
+        return _usage(conn, context.owner)
 
 
 # -- tags --------------------------------------------------------------------

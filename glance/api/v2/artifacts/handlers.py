@@ -22,6 +22,7 @@ from glance.artifacts import exception
 from glance.artifacts import lifecycle
 from glance.artifacts import members
 from glance.artifacts import policy
+from glance.artifacts import quota
 from glance.artifacts import schemas
 from glance.artifacts.types import base
 from glance.common import wsgi
@@ -120,6 +121,13 @@ def show_schema(api, req, type_name):
 def show_list_schema(api, req, type_name):
     policy.authorize(req.context, 'artifacts:list_types', {})
     return _json(schemas.list_schema(_type(api, type_name, True)))
+
+
+# -- quotas ------------------------------------------------------------------
+
+def show_usage(api, req):
+    policy.authorize(req.context, 'artifacts:get_usage', {})
+    return _json({'usage': quota.usage(req.context)})
 
 
 # -- artifacts ---------------------------------------------------------------

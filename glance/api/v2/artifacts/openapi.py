@@ -171,6 +171,26 @@ JSON_PATCH = {
                        'value': {}}},
 }
 ANY_OBJECT = {'type': 'object'}
+_COUNT = {'type': 'object', 'required': ['usage', 'limit'],
+          'properties': {'usage': {'type': 'integer'},
+                         'limit': {'type': ['integer', 'null']}}}
+USAGE = {
+    'type': 'object', 'required': ['usage'],
+    'properties': {'usage': {
+        'type': 'object',
+        'required': ['artifact_count_total', 'artifact_size_total',
+                     'artifact_count_uploading'],
+        'properties': {
+            'artifact_count_total': _COUNT,
+            'artifact_count_uploading': _COUNT,
+            'artifact_size_total': {
+                'type': 'object',
+                'required': ['usage', 'usage_bytes', 'limit'],
+                'properties': {
+                    'usage': {'type': 'number'},
+                    'usage_bytes': {'type': 'integer'},
+                    'limit': {'type': ['integer', 'null']}}}}}},
+}
 
 
 class Operation(object):
@@ -208,6 +228,10 @@ OPERATIONS = {
     'show_members_schema': Operation(
         'The JSON schema of a member list.',
         {200: ('The schema.', 'JSONSchema', {})}, scope=None),
+    'show_usage': Operation(
+        'The quota usage and limits of the caller\'s project.',
+        {200: ('Per resource, its usage and limit (sizes in MiB).',
+               'Usage', {})}, scope=None),
     'show_schema': Operation(
         'The JSON schema of an artifact of the type.',
         {200: ('The schema.', 'JSONSchema', {})}, scope='any'),
@@ -447,6 +471,7 @@ def _components(types):
         'ArtifactTypes': TYPES_LIST,
         'JSONSchema': ANY_OBJECT,
         'JSONPatch': JSON_PATCH,
+        'Usage': USAGE,
         'Member': schemas.member_schema(),
         'Members': schemas.members_schema(),
         'NewMember': {'type': 'object', 'required': ['member'],

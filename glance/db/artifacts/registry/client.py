@@ -43,7 +43,8 @@ def _get_session(idempotent):
 
 IDEMPOTENT = {'artifact_get', 'artifact_list', 'artifact_referrers',
               'member_list', 'blob_upload_list', 'blob_data_in_use',
-              'pending_delete_list', 'pending_delete_remove'}
+              'pending_delete_list', 'pending_delete_remove',
+              'project_usage'}
 
 
 def _call(command, context, **kwargs):
@@ -83,8 +84,8 @@ def _call(command, context, **kwargs):
     return answer['result']
 
 
-def artifact_create(context, values):
-    return _call('artifact_create', context, values=values)
+def artifact_create(context, values, limits=None):
+    return _call('artifact_create', context, values=values, limits=limits)
 
 
 def artifact_get(context, artifact_id, type_name=None):
@@ -146,10 +147,17 @@ def member_delete(context, artifact_id, type_name, member):
 
 
 def blob_upload_begin(context, artifact_id, type_name, field, key, upload,
-                      expect=None):
+                      expect=None, limits=None):
     return _call('blob_upload_begin', context, artifact_id=artifact_id,
                  type_name=type_name, field=field, key=key, upload=upload,
-                 expect=expect)
+                 expect=expect, limits=limits)
+
+
+def blob_upload_reserve(context, artifact_id, field, key, upload_id, need,
+                        want, limits):
+    return _call('blob_upload_reserve', context, artifact_id=artifact_id,
+                 field=field, key=key, upload_id=upload_id, need=need,
+                 want=want, limits=limits)
 
 
 def blob_upload_heartbeat(context, artifact_id, field, key, upload_id):
@@ -183,3 +191,7 @@ def pending_delete_list(context, limit=1000):
 
 def pending_delete_remove(context, ids):
     return _call('pending_delete_remove', context, ids=ids)
+
+
+def project_usage(context):
+    return _call('project_usage', context)

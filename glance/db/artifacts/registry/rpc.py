@@ -17,7 +17,8 @@ from glance.db.artifacts import errors
 
 ERRORS = {cls.__name__: cls for cls in (errors.NotFound, errors.Duplicate,
                                         errors.Conflict, errors.Changed,
-                                        errors.InvalidMarker)}
+                                        errors.InvalidMarker,
+                                        errors.OverLimit)}
 DATETIME = '$datetime'
 
 

@@ -9,6 +9,7 @@ blob keeps its previous state. A replaced blob's old data is deleted once
 the new data is recorded.
 """
 
+import functools
 import queue
 import re
 import threading
@@ -273,9 +274,9 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
     location = None
     reserve = None
     if limits and quota.SIZE_TOTAL in limits:
-        def reserve(need, want):
-            return api.blob_upload_reserve(context, artifact_id, name, key,
-                                           upload_id, need, want, limits)
+        reserve = functools.partial(api.blob_upload_reserve, context,
+                                    artifact_id, name, key, upload_id,
+                                    limits=limits)
     reader = _Reader(body, limit, lambda: api.blob_upload_heartbeat(
         context, artifact_id, name, key, upload_id), reserve, size or 0)
     try:

@@ -59,8 +59,8 @@ class TestManage(testtools.TestCase):
                           result.stdout)
         self.assertEqual({'ga_artifacts', 'ga_properties', 'ga_tags',
                           'ga_metadata', 'ga_members', 'ga_blobs',
-                          'ga_blob_uploads', 'ga_pending_deletes', 'ga_quota_locks',
-                          'ga_alembic_version'},
+                          'ga_blob_uploads', 'ga_pending_deletes',
+                          'ga_quota_locks', 'ga_alembic_version'},
                          self.tables())
         self.assertEqual(migration.head() + '\n',
                          self.manage('db', 'version').stdout)

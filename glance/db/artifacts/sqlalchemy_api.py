@@ -670,7 +670,6 @@ def pending_delete_remove(context, ids):
 Q = models.quota_locks
 COUNT_TOTAL, SIZE_TOTAL, COUNT_UPLOADING = interface.QUOTA_RESOURCES
 MiB = 1024 * 1024
-_quota_rows = set()     # projects known to have their row in Q
 
 
 def _quota_project(project, limits):
@@ -678,14 +677,16 @@ def _quota_project(project, limits):
     making sure it has its row in ga_quota_locks."""
     if not limits or not project:
         return None
-    if project not in _quota_rows:
+    with get_engine().connect() as conn:
+        known = conn.execute(sa.select(Q.c.project_id).where(
+            Q.c.project_id == project)).first()
+    if known is None:
         try:
             with get_engine().begin() as conn:
                 conn.execute(Q.insert().values(project_id=project,
                                                checks=0))
         except db_exc.DBDuplicateEntry:
             pass
-        _quota_rows.add(project)
     return project
 
 

@@ -12,20 +12,25 @@ import time
 
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import loading as ks_loading
+from keystoneauth1 import service_token
+from keystoneauth1 import token_endpoint
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from glance.db.artifacts import errors
 from glance.db.artifacts.registry import rpc
 
 CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
 AUTH_GROUP = 'artifacts_registry_auth'     # see glance.artifacts.config
 _sessions = {}
 
 
 def _get_session(idempotent):
-    """A keystoneauth session that sends a token when
-    [artifacts_registry_auth] configures an auth_type (for the registry's
-    keystone flavor): one for reads, one for writes, with one token.
+    """A keystoneauth session whose auth is glance-api's service
+    credentials when [artifacts_registry_auth] configures an auth_type
+    (for the registry's keystone flavor): one for reads, one for writes,
+    with one token.
 
     Reads reuse pooled connections and are retried. Writes, which are
     never retried, go out on connections of their own, closed after each
@@ -39,6 +44,22 @@ def _get_session(idempotent):
             _sessions[kind] = ks_loading.load_session_from_conf_options(
                 CONF, AUTH_GROUP, auth=auth)
     return _sessions[idempotent]
+
+
+def _auth(session, context):
+    """What identifies a call: the user's own token (X-Auth-Token) with
+    glance-api's service token (X-Service-Token), keystoneauth's service
+    token support; for glance-api's own work (no user token: clean-up,
+    garbage collection), its service token as both. None without
+    service credentials (the registry's no-auth flavor)."""
+    service = session.auth
+    if service is None:
+        return None
+    token = getattr(context, 'auth_token', None)
+    user = (token_endpoint.Token(CONF.artifacts.registry_url, token)
+            if token else service)
+    return service_token.ServiceTokenAuthWrapper(user_auth=user,
+                                                 service_auth=service)
 
 
 IDEMPOTENT = {'artifact_get', 'artifact_list', 'artifact_referrers',
@@ -57,12 +78,13 @@ def _call(command, context, **kwargs):
     if not idempotent:
         headers['Connection'] = 'close'
     session = _get_session(idempotent)
+    auth = _auth(session, context)
     for attempt in range(tries):
         try:
             resp = session.post(
                 url, data=body, timeout=CONF.artifacts.registry_timeout,
-                headers=headers, raise_exc=False,
-                authenticated=session.auth is not None)
+                headers=headers, raise_exc=False, auth=auth,
+                authenticated=auth is not None)
             break
         except ks_exceptions.ConnectionError as e:
             if attempt + 1 == tries:
@@ -74,6 +96,9 @@ def _call(command, context, **kwargs):
         except ks_exceptions.ClientException as e:
             raise errors.Unavailable('Cannot authenticate to the artifacts '
                                      'registry: %s' % e)
+    if resp.status_code in (401, 403):
+        LOG.error('The artifacts registry refused a call of %s: %d %s',
+                  command, resp.status_code, resp.text[:500])
     if resp.status_code != 200:
         raise errors.Unavailable('The artifacts registry answered %d.'
                                  % resp.status_code)

@@ -22,6 +22,7 @@ from oslo_log import log as logging
 from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import fields as f
+from glance.artifacts import notifier
 from glance.artifacts import policy
 from glance.artifacts import quota
 from glance.artifacts import store
@@ -321,12 +322,17 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
         raise
     if previous is not None:
         store.delete(previous['backend'] or None, previous['location'])
-    return catalog.present(type_cls, record)
+    view = catalog.present(type_cls, record)
+    row = next(r for r in record['blobs']
+               if r['field'] == name and r['key'] == key)
+    notifier.notify(context, 'artifact.upload', view,
+                    blob=notifier.blob_info(row))
+    return view
 
 
 def download(context, type_cls, artifact_id, name, key):
-    """The recorded blob row of a visible artifact's blob (NoData when it
-    has no data yet)."""
+    """(the API view of a visible artifact, the recorded row of its
+    blob); NoData when the blob has no data yet."""
     record = catalog.get_record(context, type_cls, artifact_id)
     policy.authorize(context, 'artifacts:download_blob',
                      {'project_id': record['owner'] or ''})
@@ -336,26 +342,34 @@ def download(context, type_cls, artifact_id, name, key):
                                   'administrators may download its data.')
     for row in record['blobs']:
         if row['field'] == name and row['key'] == (key or ''):
-            return row
+            return catalog.present(type_cls, record), row
     raise exception.NoData('%s has no data yet.'
                            % (name + ('/' + key if key else '')))
 
 
-def read(row, offset, length):
-    """Iterator over exactly ``length`` bytes of a blob row's data from
-    ``offset``: the response promises that many in Content-Length.
-    The store is asked now, so that its errors come before the response
-    starts."""
-    if length == 0:
-        return iter(())
-    data, _size = store.get(row['backend'] or None, row['location'],
-                            offset, length)
-    return _exactly(data, length, row)
+def read(context, artifact, row, part, destination_ip):
+    """Iterator over the data of a blob row of ``artifact`` (its API
+    view): all of it, or the bytes [start, end) of ``part``, exactly as
+    many as the response promises in Content-Length. The store is asked
+    now, so that its errors come before the response starts. Once the
+    last byte is out, artifact.send is notified."""
+    start, end = part or (0, row['size'])
+    data = iter(())
+    if end > start:
+        data, _size = store.get(row['backend'] or None, row['location'],
+                                start, end - start)
+    sent = functools.partial(
+        notifier.notify, context, 'artifact.send', artifact,
+        blob=notifier.blob_info(row), bytes_sent=end - start,
+        range=list(part) if part else None, destination_ip=destination_ip)
+    return _exactly(data, end - start, row, sent)
 
 
-def _exactly(data, length, row):
-    """``length`` bytes of ``data``; data that ends early breaks off the
-    response (the client sees it short of Content-Length) and is
+def _exactly(data, length, row, sent):
+    """``length`` bytes of ``data``, then ``sent()`` once the last of
+    them is out (the WSGI server asks for more only after writing what it
+    has; a download broken off ends before). Data that ends early breaks
+    off the response (the client sees it short of Content-Length) and is
     logged."""
     try:
         for chunk in data:
@@ -364,11 +378,14 @@ def _exactly(data, length, row):
             if chunk:
                 yield chunk
             if length == 0:
-                return
+                break
     finally:
         close = getattr(data, 'close', None)
         if close is not None:
             close()
+    if length == 0:
+        sent()
+        return
     LOG.error('The data of blob %s%s at %s ended %d bytes early in its '
               'store', row['field'], '/' + row['key'] if row['key'] else '',
               row['location'], length)

@@ -23,6 +23,7 @@ import psutil
 
 from glance.artifacts import exception
 from glance.artifacts import fields as f
+from glance.artifacts import notifier
 from glance.artifacts import policy
 from glance.artifacts import queries
 from glance.artifacts import quota
@@ -225,8 +226,10 @@ def create(context, type_cls, body, types):
                   type_version=type_cls.type_version, owner=context.owner,
                   status='drafted')
     limits = quota.limits(context.owner, [quota.COUNT_TOTAL])
-    return present(type_cls, data_api().artifact_create(context, values,
+    view = present(type_cls, data_api().artifact_create(context, values,
                                                         limits=limits))
+    notifier.notify(context, 'artifact.create', view)
+    return view
 
 
 def get_record(context, type_cls, artifact_id):
@@ -353,6 +356,7 @@ def delete(context, type_cls, artifact_id, types):
     for up in record['uploads']:
         if _process_alive(up['process']) is False:
             store.delete_partial(up['backend'], up['upload_id'])
+    notifier.notify(context, 'artifact.delete', present(type_cls, record))
 
 
 @retry_on_change
@@ -394,7 +398,9 @@ def update(context, type_cls, artifact_id, patch, types):
     record = data_api().artifact_update(
         context, artifact_id, type_cls.name, _values(type_cls, changes),
         expect={'revision': record['revision']})
-    return present(type_cls, record)
+    view = present(type_cls, record)
+    notifier.notify(context, 'artifact.update', view)
+    return view
 
 
 def _apply(type_cls, doc, op, number):

@@ -6,6 +6,7 @@ from oslo_utils import timeutils
 from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import fields as f
+from glance.artifacts import notifier
 from glance.artifacts import policy
 
 MAX_GRAPH = catalog.MAX_GRAPH    # nodes a graph shows at most
@@ -83,10 +84,12 @@ def activate(context, type_cls, artifact_id, types):
             raise exception.Conflict(
                 "Cannot activate: '%s' refers to %s, which is %s; activate "
                 "it first." % (name, ref, target['status']))
-    catalog.data_api().artifact_update(
+    record = catalog.data_api().artifact_update(
         context, artifact_id, type_cls.name,
         {'status': 'active', 'activated_at': timeutils.utcnow()},
         expect={'revision': record['revision']})
+    notifier.notify(context, 'artifact.activate',
+                    catalog.present(type_cls, record))
 
 
 @catalog.retry_on_change
@@ -99,9 +102,11 @@ def _switch(context, type_cls, artifact_id, action, source, target):
     if view['status'] != source:
         raise exception.Forbidden('Not allowed to %s an artifact in '
                                   'status %s.' % (action, view['status']))
-    catalog.data_api().artifact_update(
+    record = catalog.data_api().artifact_update(
         context, artifact_id, type_cls.name, {'status': target},
         expect={'status': source})
+    notifier.notify(context, 'artifact.%s' % action,
+                    catalog.present(type_cls, record))
 
 
 def deactivate(context, type_cls, artifact_id):

@@ -8,6 +8,7 @@ it once accepted. Only shared artifacts take members.
 from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import fields as f
+from glance.artifacts import notifier
 from glance.artifacts import policy
 from glance.artifacts.types import base
 from glance.common import timeutils as glance_timeutils
@@ -47,9 +48,11 @@ def add(context, type_cls, artifact_id, body):
         member = MEMBER_ID.validate(body['member'])
     except f.InvalidValue as e:
         raise exception.Invalid("Invalid value for 'member': %s" % e)
-    return _view(catalog.data_api().member_create(
+    added = _view(catalog.data_api().member_create(
         context, artifact_id, type_cls.name, member,
         expect={'revision': record['revision']}))
+    notifier.notify(context, 'artifact.member.create', view, member=added)
+    return added
 
 
 def list_members(context, type_cls, artifact_id):
@@ -89,13 +92,24 @@ def update_member(context, type_cls, artifact_id, member, body):
             body['status'] not in base.MEMBER_STATUSES:
         raise exception.Invalid('The body must be {"status": S} with S one '
                                 'of %s.' % ', '.join(base.MEMBER_STATUSES))
-    return _view(catalog.data_api().member_update(
+    updated = _view(catalog.data_api().member_update(
         context, artifact_id, type_cls.name, member, body['status']))
+    notifier.notify(context, 'artifact.member.update', view,
+                    member=updated)
+    return updated
 
 
 def delete_member(context, type_cls, artifact_id, member):
     view = catalog.get(context, type_cls, artifact_id)
     policy.authorize(context, 'artifacts:delete_member',
                      _target(view, member))
+    # The member as it was, for the notification.
+    rows = catalog.data_api().member_list(context, artifact_id,
+                                          type_cls.name, member)
+    if not rows:
+        raise exception.NotFound('%s is not a member of the artifact.'
+                                 % member[:255])
     catalog.data_api().member_delete(context, artifact_id, type_cls.name,
                                      member)
+    notifier.notify(context, 'artifact.member.delete', view,
+                    member=_view(rows[0]))

@@ -320,7 +320,8 @@ def _idle_timeout(req):
 def download_blob(api, req, type_name, artifact_id, blob, key=None):
     type_cls = _type(api, type_name)
     try:
-        row = blobs.download(req.context, type_cls, artifact_id, blob, key)
+        artifact, row = blobs.download(req.context, type_cls, artifact_id,
+                                       blob, key)
     except exception.NoData as e:
         raise webob.exc.HTTPNoContent(explanation=str(e))
     size = row['size']
@@ -343,7 +344,8 @@ def download_blob(api, req, type_name, artifact_id, blob, key=None):
         (start, end), status = part, 206
         headers['Content-Range'] = 'bytes %d-%d/%d' % (start, end - 1, size)
     response = webob.Response(status=status)
-    response.app_iter = blobs.read(row, start, end - start)
+    response.app_iter = blobs.read(req.context, artifact, row, part,
+                                   req.remote_addr)
     # Setting app_iter resets the headers that describe the body.
     response.headers.update(headers)
     response.headers['Content-Length'] = str(end - start)

@@ -19,6 +19,9 @@ log_file = {root}/registry.log
 
 [database]
 connection = {database}
+
+[paste_deploy]
+flavor = {flavor}
 '''
 
 
@@ -28,15 +31,19 @@ def mode():
 
 class Registry(object):
     """glance.db.artifacts.registry.wsgi:application under gunicorn, on
-    ``database``, migrated with glance-artifacts-manage."""
+    ``database``, migrated with glance-artifacts-manage; ``flavor`` of
+    etc/glance-artifacts-registry-paste.ini ('' for no auth, 'keystone'),
+    ``extra`` appended to glance-artifacts-registry.conf (for the keystone
+    flavor, tests/keystone.py's authtoken_options())."""
 
-    def __init__(self, root, database):
+    def __init__(self, root, database, flavor='', extra=''):
         from tests.e2e import server as server_mod
         self.confdir = os.path.join(root, 'registry-etc')
         os.makedirs(self.confdir, exist_ok=True)
         with open(os.path.join(self.confdir,
                                'glance-artifacts-registry.conf'), 'w') as f:
-            f.write(CONF.format(root=root, database=database))
+            f.write(CONF.format(root=root, database=database,
+                                flavor=flavor) + extra)
         shutil.copy(os.path.join(base.ROOT, 'etc',
                                  'glance-artifacts-registry-paste.ini'),
                     self.confdir)

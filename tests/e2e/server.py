@@ -26,7 +26,8 @@ class Server(object):
 
     def __init__(self, root, flavor='', types=base.ALL_TYPES, extra='',
                  workers=2, threads=4, mode=None, store=None,
-                 database=None, s3_bucket=None, hostname=None):
+                 database=None, s3_bucket=None, hostname=None,
+                 registry_flavor='', registry_extra=''):
         """Raises databases.Unavailable when GA_TEST_DATABASE names a
         server that cannot be reached.
 
@@ -35,7 +36,11 @@ class Server(object):
         (or ``s3_bucket``) is in ``self.bucket``. A second host shares a
         first one's data: give it the first one's ``artifacts_database``
         and ``bucket``; ``hostname`` runs it in a UTS namespace of its own
-        under that host name."""
+        under that host name. ``flavor`` is the [paste_deploy] flavor of
+        etc/glance-api-paste.ini ('keystone': Glance's stock keystone
+        pipeline; give tests/keystone.py's glance_options() as
+        ``extra``); ``registry_flavor`` and ``registry_extra`` are the
+        registry's (tests/registry.py) in registry mode."""
         self.root = root
         self.hostname = hostname
         self.bucket = None
@@ -50,7 +55,9 @@ class Server(object):
         if (mode or registry.mode()) == 'registry':
             # glance-api keeps Glance's tables in a SQLite file of its own
             # and reaches the artifacts only through the registry.
-            self.registry = registry.Registry(root, database)
+            self.registry = registry.Registry(root, database,
+                                              flavor=registry_flavor,
+                                              extra=registry_extra)
             atexit.register(self.registry.stop)
             extra = self.registry.api_options() + extra
             database = None

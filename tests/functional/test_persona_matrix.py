@@ -9,6 +9,8 @@ Rules: what a caller cannot see is 404; what it sees but may not do is
 403; readers read; members of the owning project (and admins) change.
 """
 
+import json
+
 from tests import base as test_base
 from tests.functional import base
 
@@ -97,35 +99,48 @@ ACTIONS = {
 }
 
 
-class PersonaMatrix(base.FunctionalTest):
+class Cells(object):
+    """The matrix's cells over a way of sending requests as a persona;
+    tests/e2e/test_keystone.py runs them with real Keystone tokens.
+
+    A subclass gives send(persona, method, path, body) -> (status, text)
+    (a bytes body goes as application/octet-stream, a PATCH's as a JSON
+    patch, others as JSON) and member_id(persona), the project a share
+    persona is a member as; list_path(artifact) is the list request that
+    must show the artifact or not, artifact_name() the name of the one a
+    cell makes."""
+
+    def list_path(self, art):
+        return S
+
+    def artifact_name(self):
+        return 'matrix'
 
     def prepare(self, visibility, state):
-        owner = PERSONAS['owner_member']
-        art = self.request('POST', S, identity=owner, body={
-            'name': 'matrix', 'str_on_activate': 'v', 'tags': ['old'],
-            'visibility': 'private' if visibility == 'public'
-            else visibility}).json
+        owner = 'owner_member'
+        status, text = self.send(owner, 'POST', S, {
+            'name': self.artifact_name(), 'str_on_activate': 'v',
+            'tags': ['old'], 'visibility': 'private' if visibility == 'public'
+            else visibility})
+        self.assertEqual(201, status, text)
+        art = json.loads(text)
         if visibility == 'public':
-            self.request('PATCH', art['self'], identity=PERSONAS['admin'],
-                         content_type=PATCH, body=[
-                             {'op': 'replace', 'path': '/visibility',
-                              'value': 'public'}])
+            self.send('admin', 'PATCH', art['self'], [
+                {'op': 'replace', 'path': '/visibility', 'value': 'public'}])
         if visibility == 'shared':
-            for member in ('pending', 'accepted'):
-                self.request('POST', art['self'] + '/members',
-                             identity=owner, body={'member': member})
-            self.request('PUT', art['self'] + '/members/accepted',
-                         identity=PERSONAS['share_accepted'],
-                         body={'status': 'accepted'})
+            for member in ('share_pending', 'share_accepted'):
+                self.send(owner, 'POST', art['self'] + '/members',
+                          {'member': self.member_id(member)})
+            self.send('share_accepted', 'PUT', art['self'] + '/members/' +
+                      self.member_id('share_accepted'),
+                      {'status': 'accepted'})
         if state != 'drafted':
-            self.request('PUT', art['self'] + '/blob1', raw=b'blob',
-                         content_type=OCTETS, identity=owner)
+            self.send(owner, 'PUT', art['self'] + '/blob1', b'blob')
         steps = {'active': ['activate'],
                  'deactivated': ['activate', 'deactivate']}
         for step in steps.get(state, []):
-            self.request('POST', art['self'] + '/actions/' + step,
-                         identity=owner)
-        shown = self.request('GET', art['self'], identity=owner).json
+            self.send(owner, 'POST', art['self'] + '/actions/' + step)
+        shown = json.loads(self.send(owner, 'GET', art['self'])[1])
         self.assertEqual((visibility, 'drafted' if state == 'ready'
                           else state),
                          (shown['visibility'], shown['status']))
@@ -134,34 +149,47 @@ class PersonaMatrix(base.FunctionalTest):
     def check(self, action, persona, visibility):
         state, (method, path, body), expect = ACTIONS[action]
         art = self.prepare(visibility, state)
+        status, text = self.send(persona, method, art['self'] + path, body)
+        self.assertEqual(expect(persona, visibility), status, text)
+
+    def check_list(self, persona, visibility):
+        art = self.prepare(visibility, 'drafted')
+        status, text = self.send(persona, 'GET', self.list_path(art))
+        self.assertEqual(200, status, text)
+        self.assertEqual(listed(persona, visibility),
+                         art['id'] in [a['id'] for a in
+                                       json.loads(text)['artifacts']])
+
+
+def add_cells(cls):
+    """One test per action (and list) x persona x visibility on ``cls``,
+    a Cells test case."""
+    def cell(action, persona, visibility):
+        if action == 'list':
+            return lambda self: self.check_list(persona, visibility)
+        return lambda self: self.check(action, persona, visibility)
+
+    for action in list(ACTIONS) + ['list']:
+        for persona in PERSONAS:
+            for visibility in VISIBILITIES:
+                setattr(cls, 'test_%s_%s_by_%s' % (
+                    action, visibility, persona),
+                    cell(action, persona, visibility))
+    return cls
+
+
+@add_cells
+class PersonaMatrix(Cells, base.FunctionalTest):
+
+    def send(self, persona, method, path, body=None):
         kwargs = {'identity': PERSONAS[persona]}
         if isinstance(body, bytes):
             kwargs.update(raw=body, content_type=OCTETS)
         elif body is not None:
             kwargs.update(body=body, content_type=PATCH
                           if method == 'PATCH' else None)
-        resp = self.request(method, art['self'] + path, **kwargs)
-        self.assertEqual(expect(persona, visibility), resp.status_int,
-                         resp.text)
+        resp = self.request(method, path, **kwargs)
+        return resp.status_int, resp.text
 
-    def check_list(self, persona, visibility):
-        art = self.prepare(visibility, 'drafted')
-        resp = self.request('GET', S, identity=PERSONAS[persona])
-        self.assertEqual(200, resp.status_int)
-        self.assertEqual(listed(persona, visibility),
-                         art['id'] in [a['id']
-                                       for a in resp.json['artifacts']])
-
-
-def _cell(action, persona, visibility):
-    if action == 'list':
-        return lambda self: self.check_list(persona, visibility)
-    return lambda self: self.check(action, persona, visibility)
-
-
-for _action in list(ACTIONS) + ['list']:
-    for _persona in PERSONAS:
-        for _visibility in VISIBILITIES:
-            setattr(PersonaMatrix, 'test_%s_%s_by_%s' % (
-                _action, _visibility, _persona),
-                _cell(_action, _persona, _visibility))
+    def member_id(self, persona):
+        return PERSONAS[persona]['X-Project-Id']

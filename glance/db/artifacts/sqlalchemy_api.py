@@ -12,6 +12,7 @@ from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 import sqlalchemy as sa
 from sqlalchemy.ext import compiler
+from sqlalchemy.sql import visitors
 
 from glance.db.artifacts import errors
 from glance.db.artifacts import interface
@@ -48,6 +49,29 @@ def _utcnow_mysql(element, compiler, **kw):
 @compiler.compiles(utcnow, 'postgresql')
 def _utcnow_postgresql(element, compiler, **kw):
     return "timezone('utc', clock_timestamp())"
+
+
+class typed_null(sa.sql.expression.ColumnElement):
+    """NULL of a given type, for a UNION ALL in which it stands for a
+    column that one table of the union lacks. PostgreSQL needs the type
+    written out (a bare NULL in the first SELECT is text to it); the
+    others take NULL as it is."""
+    inherit_cache = True
+    _traverse_internals = [('type', visitors.InternalTraversal.dp_type)]
+
+    def __init__(self, type_):
+        self.type = type_
+
+
+@compiler.compiles(typed_null)
+def _typed_null(element, compiler, **kw):
+    return 'NULL'
+
+
+@compiler.compiles(typed_null, 'postgresql')
+def _typed_null_postgresql(element, compiler, **kw):
+    return 'CAST(NULL AS %s)' % compiler.dialect.type_compiler_instance \
+        .process(element.type)
 
 
 def get_engine():
@@ -126,31 +150,78 @@ def _no_children():
             'uploads': []}
 
 
+# What an artifact owns, read in one statement: a UNION ALL of its rows in
+# each child table, each row padded with nulls to the columns of them all
+# and marked with its table.
+_CHILD_TABLES = {'tags': models.tags, 'metadata': models.artifact_metadata,
+                 'properties': P, 'blobs': models.blobs, 'uploads': U}
+
+
+def _child_columns():
+    columns = {}
+    for table in _CHILD_TABLES.values():
+        for c in table.c:
+            if c.name != 'id':
+                columns.setdefault(c.name, c.type)
+    columns['db_now'] = sa.DateTime()
+    return columns
+
+
+_CHILD_COLUMNS = _child_columns()
+
+
+def _children_query(ids):
+    selects = []
+    for kind, table in _CHILD_TABLES.items():
+        own = {c.name: c for c in table.c}
+        if table is U:
+            # The database's clock, to tell how long an upload has been
+            # idle.
+            own['db_now'] = utcnow()
+        selects.append(sa.select(
+            sa.literal(kind, sa.String).label('kind'),
+            *[(own[name] if name in own
+               else typed_null(type_)).label(name)
+              for name, type_ in _CHILD_COLUMNS.items()])
+            .where(table.c.artifact_id.in_(ids)))
+    return sa.union_all(*selects)
+
+
 def _load_children(conn, ids):
     children = {i: _no_children() for i in ids}
     if not ids:
         return children
-    t = models.tags
-    for r in conn.execute(sa.select(t).where(t.c.artifact_id.in_(ids))
-                          .order_by(t.c.value)):
-        children[r.artifact_id]['tags'].append(r.value)
-    m = models.artifact_metadata
-    for r in conn.execute(sa.select(m).where(m.c.artifact_id.in_(ids))):
-        children[r.artifact_id]['metadata'][r.key] = r.value
-    for r in conn.execute(sa.select(P).where(P.c.artifact_id.in_(ids))
-                          .order_by(P.c.name, P.c.position, P.c.key)):
-        row = dict(r._mapping)
-        del row['id']
-        children[row.pop('artifact_id')]['properties'].append(row)
-    b = models.blobs
-    for r in conn.execute(sa.select(b).where(b.c.artifact_id.in_(ids))
-                          .order_by(b.c.field, b.c.key)):
-        row = dict(r._mapping)
-        del row['id']
-        children[row.pop('artifact_id')]['blobs'].append(row)
-    for row in _upload_rows(conn, U.c.artifact_id.in_(ids)):
-        children[row['artifact_id']]['uploads'].append(row)
+    for r in conn.execute(_children_query(ids)):
+        row = {c.name: r._mapping[c.name]
+               for c in _CHILD_TABLES[r.kind].c if c.name != 'id'}
+        # Upload rows keep their artifact_id (stale uploads are cleaned
+        # by it).
+        mine = children[row['artifact_id'] if r.kind == 'uploads'
+                        else row.pop('artifact_id')]
+        if r.kind == 'tags':
+            mine['tags'].append(row['value'])
+        elif r.kind == 'metadata':
+            mine['metadata'][row['key']] = row['value']
+        else:
+            if r.kind == 'uploads':
+                row['idle'] = _idle(r.db_now, row['heartbeat_at'])
+            mine[r.kind].append(row)
+    for mine in children.values():
+        mine['tags'].sort()
+        mine['properties'].sort(key=lambda p: (p['name'],
+                                               _nulls_first(p['position']),
+                                               _nulls_first(p['key'])))
+        mine['blobs'].sort(key=lambda b: (b['field'], b['key']))
     return children
+
+
+def _nulls_first(value):
+    return (value is not None, value)
+
+
+def _idle(db_now, heartbeat_at):
+    """Seconds since an upload's last heartbeat, by the database's clock."""
+    return max(0.0, (db_now - heartbeat_at).total_seconds())
 
 
 def _upload_rows(conn, *where):
@@ -160,8 +231,7 @@ def _upload_rows(conn, *where):
     for r in conn.execute(sa.select(U, utcnow().label('db_now'))
                           .where(*where)):
         row = dict(r._mapping)
-        row['idle'] = max(0.0, (row.pop('db_now') -
-                                row['heartbeat_at']).total_seconds())
+        row['idle'] = _idle(row.pop('db_now'), row['heartbeat_at'])
         rows.append(row)
     return rows
 

@@ -151,10 +151,20 @@ class TestSchema(testtools.TestCase):
                              'ga_metadata')
                    for i in sa.inspect(self.engine).get_indexes(t)}
         for cols in [('type_name', 'name', 'version_key'),
-                     ('type_name', 'created_at'), ('owner',),
-                     ('name', 'str_value'), ('name', 'int_value'),
+                     ('type_name', 'created_at', 'id'),
+                     ('type_name', 'updated_at', 'id'),
+                     ('created_at', 'id'), ('owner',),
+                     ('name', 'str_value', 'artifact_id'),
+                     ('name', 'int_value', 'artifact_id'),
+                     ('name', 'num_value', 'artifact_id'),
                      ('value',), ('key', 'value')]:
             self.assertIn(cols, indexes)
+        # Nothing that a planner could pick over them for a page: no
+        # index on a column of a few values, nor a property index
+        # without artifact_id.
+        for cols in [('visibility',), ('status',), ('name', 'str_value'),
+                     ('type_name', 'created_at')]:
+            self.assertNotIn(cols, indexes)
 
 
 class TestUpgradeFrom0001(testtools.TestCase):

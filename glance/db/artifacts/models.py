@@ -61,11 +61,14 @@ artifacts = sa.Table(
                         name='ga_artifacts_identity_uc'),
     sa.Index('ga_artifacts_name_version_idx',
              'type_name', 'name', 'version_key'),
-    sa.Index('ga_artifacts_created_idx', 'type_name', 'created_at'),
-    sa.Index('ga_artifacts_updated_idx', 'type_name', 'updated_at'),
+    # Lists walk these in their order (id is always the last sort key)
+    # and seek in them at a marker; see migration 0005.
+    sa.Index('ga_artifacts_type_created_idx',
+             'type_name', 'created_at', 'id'),
+    sa.Index('ga_artifacts_type_updated_idx',
+             'type_name', 'updated_at', 'id'),
+    sa.Index('ga_artifacts_created_idx', 'created_at', 'id'),
     sa.Index('ga_artifacts_owner_idx', 'owner'),
-    sa.Index('ga_artifacts_visibility_idx', 'visibility'),
-    sa.Index('ga_artifacts_status_idx', 'status'),
     **MYSQL)
 
 properties = sa.Table(
@@ -81,9 +84,12 @@ properties = sa.Table(
     sa.Column('text_value', sa.Text),
     sa.Column('bool_value', sa.Boolean),
     sa.Index('ga_properties_artifact_idx', 'artifact_id', 'name'),
-    sa.Index('ga_properties_str_idx', 'name', 'str_value'),
-    sa.Index('ga_properties_int_idx', 'name', 'int_value'),
-    sa.Index('ga_properties_num_idx', 'name', 'num_value'),
+    sa.Index('ga_properties_str_value_idx',
+             'name', 'str_value', 'artifact_id'),
+    sa.Index('ga_properties_int_value_idx',
+             'name', 'int_value', 'artifact_id'),
+    sa.Index('ga_properties_num_value_idx',
+             'name', 'num_value', 'artifact_id'),
     **MYSQL)
 
 VALUE_COLUMNS = ('int_value', 'num_value', 'str_value', 'text_value',

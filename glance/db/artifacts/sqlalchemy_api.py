@@ -460,6 +460,10 @@ def _sort_expression(t, sort):
             .limit(1).scalar_subquery())
 
 
+def _nullable(expr):
+    return not isinstance(expr, sa.Column) or expr.nullable
+
+
 def _after(keys, marker_values):
     """Rows that come after the marker in the order of ``keys``
     [(expression, direction)], where nulls come last in either
@@ -478,9 +482,18 @@ def _after(keys, marker_values):
                      if value != (direction == 'asc') else sa.false())
         else:
             later = expr > value if direction == 'asc' else expr < value
-        clauses.append(sa.and_(*equal_before,
-                               sa.or_(later, expr.is_(None))))
-    return sa.or_(*clauses) if clauses else sa.false()
+        if _nullable(expr):
+            later = sa.or_(later, expr.is_(None))
+        clauses.append(sa.and_(*equal_before, later))
+    after = sa.or_(*clauses) if clauses else sa.false()
+    (first, direction), value = keys[0], marker_values[0]
+    if _nullable(first) or isinstance(value, bool):
+        return after
+    # The same rows, with a range on the first key that lets the database
+    # start reading an index at the marker instead of filtering every row
+    # before it.
+    return sa.and_(first >= value if direction == 'asc' else first <= value,
+                   after)
 
 
 def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
@@ -498,14 +511,13 @@ def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
     filters = list(filters)
     conds = _conditions(A, context, type_name, filters, member_status)
     if latest:
+        # No listed artifact of the same type and name has a higher
+        # version: an index range (type_name, name, version_key) per row.
         b = A.alias('b')
-        highest = (sa.select(sa.func.max(b.c.version_key))
-                   .where(b.c.type_name == A.c.type_name,
-                          b.c.name == A.c.name,
-                          *_conditions(b, context, type_name, filters,
-                                       member_status))
-                   .scalar_subquery())
-        conds.append(A.c.version_key == highest)
+        conds.append(~sa.exists().where(
+            b.c.type_name == A.c.type_name, b.c.name == A.c.name,
+            b.c.version_key > A.c.version_key,
+            *_conditions(b, context, type_name, filters, member_status)))
     keys = [(_sort_expression(A, s), s['dir']) for s in sorts]
     if not any(s['where'] == 'column' and s['column'] == 'id'
                for s in sorts):
@@ -522,7 +534,7 @@ def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
             conds.append(_after(keys, list(marker_row)))
         order = []
         for expr, direction in keys:
-            if not isinstance(expr, sa.Column) or expr.nullable:
+            if _nullable(expr):
                 order.append(sa.case((expr.is_(None), 1), else_=0))
             order.append(expr.asc() if direction == 'asc' else expr.desc())
         rows = conn.execute(sa.select(A).where(*conds).order_by(*order)

@@ -8,6 +8,7 @@ from alembic import autogenerate
 from alembic import migration as alembic_migration
 import sqlalchemy as sa
 import testtools
+import webob
 
 from glance.artifacts import semver
 from glance.db.artifacts import migration
@@ -24,6 +25,16 @@ def _database(test, root):
         test.skipTest(str(e))
     test.addCleanup(drop)
     return url
+
+
+def _artifact_row(name, version, owner='p', **columns):
+    now = datetime.datetime.utcnow()
+    return dict(dict(id=os.urandom(16).hex()[:36], type_name='t',
+                     type_version='1.0', name=name, version=version,
+                     version_key=semver.sort_key(version), owner=owner,
+                     visibility='private', status='drafted',
+                     protected=False, created_at=now, updated_at=now),
+                **columns)
 
 
 class TestManage(testtools.TestCase):
@@ -114,31 +125,24 @@ class TestSchema(testtools.TestCase):
                                       d[0] == 'remove_table' and
                                       d[1].name == 'ga_alembic_version')])
 
-    def row(self, name, version, owner='p'):
-        now = datetime.datetime.utcnow()
-        return dict(id=os.urandom(16).hex()[:36], type_name='t',
-                    type_version='1.0', name=name, version=version,
-                    version_key=semver.sort_key(version), owner=owner,
-                    visibility='private', status='drafted',
-                    protected=False, created_at=now, updated_at=now)
-
     def test_identity_is_unique_in_the_database(self):
         with self.engine.begin() as conn:
-            conn.execute(models.artifacts.insert(), self.row('n', '1.0.0'))
+            conn.execute(models.artifacts.insert(),
+                         _artifact_row('n', '1.0.0'))
         with self.engine.begin() as conn:
             conn.execute(models.artifacts.insert(),
-                         self.row('n', '1.0.0', owner='q'))
+                         _artifact_row('n', '1.0.0', owner='q'))
         with testtools.ExpectedException(sa.exc.IntegrityError):
             with self.engine.begin() as conn:
                 conn.execute(models.artifacts.insert(),
-                             self.row('n', '1.0.0'))
+                             _artifact_row('n', '1.0.0'))
 
     def test_sql_order_of_version_key_is_semver_precedence(self):
         versions = ['1.10.0', '1.0.0', '1.0.0-rc.1', '1.2.0', '1.0.0-rc.10',
                     '1.0.0-rc.2', '0.0.1']
         with self.engine.begin() as conn:
             conn.execute(models.artifacts.insert(),
-                         [self.row('n', v) for v in versions])
+                         [_artifact_row('n', v) for v in versions])
             got = [r.version for r in conn.execute(
                 sa.select(models.artifacts.c.version)
                 .order_by(models.artifacts.c.version_key))]
@@ -211,3 +215,122 @@ class TestUpgradeFrom0001(testtools.TestCase):
             conn.execute(models.tags.insert(), [
                 {'artifact_id': 'a', 'value': 't'},
                 {'artifact_id': 'a', 'value': 't '}])
+
+
+class TestSqlitePlans(testtools.TestCase):
+    """On SQLite, after db sync, the list statements that the data API
+    sends walk an order index and stop after a page (or seek a name),
+    as they would on a catalog of a million artifacts: the planner has
+    the statistics of one from the migration, not whatever ANALYZE would
+    say of an empty or small catalog."""
+
+    TYPES = ['heat_environments', 'heat_templates', 'murano_packages',
+             'tosca_templates']
+
+    def setUp(self):
+        super(TestSqlitePlans, self).setUp()
+        root, cleanup = base.make_tempdir('ga-plans-')
+        self.addCleanup(cleanup)
+        self.engine = sa.create_engine('sqlite:///%s/plans.sqlite' % root)
+        self.addCleanup(self.engine.dispose)
+        migration.upgrade(self.engine)
+        from glance.db.artifacts import sqlalchemy_api
+        self.api = sqlalchemy_api
+        saved = sqlalchemy_api._engine
+        sqlalchemy_api._engine = self.engine
+        self.addCleanup(setattr, sqlalchemy_api, '_engine', saved)
+        self.statements = []
+        sa.event.listen(self.engine, 'before_cursor_execute',
+                        self._capture)
+        with self.engine.begin() as conn:
+            conn.execute(models.artifacts.insert(), _artifact_row(
+                'n', '1.0.0', id='00000000-0000-0000-0000-000000000001',
+                type_name='heat_templates'))
+
+    def _capture(self, conn, cursor, statement, parameters, context,
+                 executemany):
+        if statement.lstrip().upper().startswith('SELECT'):
+            self.statements.append((statement, parameters))
+
+    def plan(self, context, type_name, query=''):
+        """The plan of the statement that reads a page of the list the
+        API would ask the data API for (``query``: a query string)."""
+        from glance.artifacts import loader
+        from glance.artifacts import queries
+        from glance.artifacts.types import base as types_base
+        types = loader.load_types(self.TYPES)
+        type_cls = (types_base.AnyType if type_name == 'all'
+                    else types[type_name])
+        args = queries.parse(type_cls, webob.Request.blank(
+            '/?' + query).GET, types)
+        self.statements = []
+        self.api.artifact_list(context, **args)
+        # The page is the one statement with a LIMIT (the marker's row
+        # and what the page's artifacts own are read apart).
+        [(statement, parameters)] = [(s, p) for s, p in self.statements
+                                     if 'LIMIT' in s]
+        with self.engine.connect() as conn:
+            return '\n'.join(r[3] for r in conn.exec_driver_sql(
+                'EXPLAIN QUERY PLAN ' + statement, parameters))
+
+    def context(self, project=None):
+        from glance import context
+        # Made an admin and then not, so that Glance does not ask its
+        # policy (which needs a parsed configuration) whether it is one.
+        ctx = context.RequestContext(project_id=project, is_admin=True,
+                                     roles=['member'])
+        ctx.is_admin = project is None
+        return ctx
+
+    def assertWalks(self, index, plan):
+        self.assertIn('USING INDEX %s' % index, plan.replace(
+            'COVERING INDEX', 'INDEX'))
+        self.assertNotIn('TEMP B-TREE', plan)
+
+    def test_pages_of_a_type_walk_its_creation_index_for_anyone(self):
+        for project in (None, 'p'):
+            for query in ('', 'visibility=public', 'status=active',
+                          'tags=t', 'sort=created_at:asc'):
+                self.assertWalks('ga_artifacts_type_created_idx', self.plan(
+                    self.context(project), 'heat_templates', query))
+        self.assertWalks('ga_artifacts_type_updated_idx', self.plan(
+            self.context('p'), 'heat_templates', 'sort=updated_at:desc'))
+
+    def test_all_types_walk_the_creation_index_without_type(self):
+        for project in (None, 'p'):
+            self.assertWalks('ga_artifacts_created_idx', self.plan(
+                self.context(project), 'all'))
+
+    def test_a_marker_is_a_seek_in_the_order_index(self):
+        plan = self.plan(self.context('p'), 'heat_templates',
+                         'marker=00000000-0000-0000-0000-000000000001')
+        self.assertIn('ga_artifacts_type_created_idx (type_name=? AND '
+                      'created_at<?)', plan)
+        self.assertNotIn('TEMP B-TREE', plan)
+
+    def test_a_name_is_sought_in_the_name_index(self):
+        for project in (None, 'p'):
+            self.assertIn('ga_artifacts_name_version_idx (type_name=? AND '
+                          'name=?)', self.plan(self.context(project),
+                                               'heat_templates', 'name=n'))
+
+    def test_type_fields_and_latest_are_index_seeks_per_artifact(self):
+        plan = self.plan(self.context('p'), 'murano_packages',
+                         'package_type=Library&version=latest')
+        self.assertWalks('ga_artifacts_type_created_idx', plan)
+        self.assertIn('ga_properties_str_value_idx (name=? AND str_value=? '
+                      'AND artifact_id=?)', plan)
+        self.assertIn('ga_artifacts_name_version_idx (type_name=? AND '
+                      'name=? AND version_key>?)', plan)
+
+    def test_every_index_of_the_list_tables_has_statistics(self):
+        with self.engine.connect() as conn:
+            stats = {r[0] for r in conn.exec_driver_sql(
+                'SELECT idx FROM sqlite_stat1')}
+        for table in migration.LARGE_CATALOG:
+            with self.engine.connect() as conn:
+                names = [r[1] for r in conn.exec_driver_sql(
+                    'PRAGMA index_list(%s)' % table)]
+            self.assertTrue(names)
+            self.assertEqual([], [n for n in names if n not in stats],
+                             table)

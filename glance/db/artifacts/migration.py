@@ -24,9 +24,67 @@ def _config(connection):
 
 
 def upgrade(engine, revision='head'):
-    """Bring the schema of ``engine`` to ``revision``; idempotent."""
+    """Bring the schema of ``engine`` to ``revision``; idempotent. On
+    SQLite, then give the planner the statistics of a large catalog."""
     with engine.begin() as connection:
         command.upgrade(_config(connection), revision)
+        if connection.dialect.name == 'sqlite':
+            _sqlite_statistics(connection)
+
+
+# SQLite's planner knows nothing of a table's contents until ANALYZE
+# writes sqlite_stat1, and then what it knows is the size of the catalog
+# on that day: on a new catalog it may pick an index that is fine for ten
+# artifacts and reads a whole type's rows for a million. So the planner
+# is told the shape of a large catalog instead, as SQLite's documentation
+# allows ("fixed results of ANALYZE"): the rows of each table, and for
+# each index the rows that share a value of its first column, of its
+# first two, and so on. The plans it makes then are those that walk an
+# order index and stop after a page. MariaDB and PostgreSQL keep real
+# statistics of their own.
+LARGE_CATALOG = {
+    'ga_artifacts': (1000000, {
+        ('id',): [1],
+        ('type_name', 'name', 'version', 'owner'): [100000, 6, 2, 1],
+        ('type_name', 'name', 'version_key'): [100000, 6, 2],
+        ('type_name', 'created_at', 'id'): [100000, 1, 1],
+        ('type_name', 'updated_at', 'id'): [100000, 1, 1],
+        ('created_at', 'id'): [1, 1],
+        ('owner',): [1000]}),
+    'ga_properties': (5000000, {
+        ('artifact_id', 'name'): [5, 2],
+        ('name', 'str_value', 'artifact_id'): [500000, 10, 1],
+        ('name', 'int_value', 'artifact_id'): [500000, 10, 1],
+        ('name', 'num_value', 'artifact_id'): [500000, 10, 1]}),
+    'ga_tags': (3000000, {
+        ('artifact_id', 'value'): [3, 1],
+        ('value',): [1000]}),
+    'ga_metadata': (1000000, {
+        ('artifact_id', 'key'): [3, 1],
+        ('key', 'value'): [10000, 10]}),
+    'ga_members': (100000, {
+        ('artifact_id', 'member'): [2, 1],
+        ('member', 'status'): [100, 50]}),
+    'ga_blobs': (1000000, {
+        ('artifact_id', 'field', 'key'): [1, 1, 1]}),
+}
+
+
+def _sqlite_statistics(connection):
+    connection.exec_driver_sql('ANALYZE sqlite_master')    # makes the table
+    for table, (rows, indexes) in LARGE_CATALOG.items():
+        connection.exec_driver_sql(
+            'DELETE FROM sqlite_stat1 WHERE tbl = ?', (table,))
+        for index in connection.exec_driver_sql(
+                'PRAGMA index_list(%s)' % table).fetchall():
+            columns = tuple(r[2] for r in connection.exec_driver_sql(
+                'PRAGMA index_info(%s)' % index[1]))
+            if columns in indexes:
+                connection.exec_driver_sql(
+                    'INSERT INTO sqlite_stat1 VALUES (?, ?, ?)',
+                    (table, index[1],
+                     ' '.join(map(str, [rows] + indexes[columns]))))
+    connection.exec_driver_sql('ANALYZE sqlite_master')    # reloads them
 
 
 def current(engine):

@@ -496,6 +496,35 @@ def _after(keys, marker_values):
                    after)
 
 
+# The index a list walks in its order, by its first sort key and whether
+# it is of one type (see migration 0005).
+_ORDER_INDEXES = {('created_at', True): 'ga_artifacts_type_created_idx',
+                  ('updated_at', True): 'ga_artifacts_type_updated_idx',
+                  ('created_at', False): 'ga_artifacts_created_idx'}
+# Filters that have indexes of their own, better than any walk.
+_SEEKING_FILTERS = ('name', 'owner')
+
+
+def _seek_at_marker(query, type_name, sorts, filters):
+    """A page after a marker on MariaDB (and MySQL): given the choice,
+    they read the order index from the start of its type_name prefix
+    (a "ref" access) and filter out every row before the marker, rather
+    than seek to the marker with the range its condition gives, as both
+    read about the same rows by their estimate; page 40 then costs forty
+    pages. Told to use the order index, they use the range. Not when a
+    name or owner filter has a better index."""
+    first = sorts[0] if sorts else {'where': 'column', 'column': 'id'}
+    index = _ORDER_INDEXES.get((first.get('column'),
+                                type_name is not None))
+    if index is None or first['where'] != 'column' or any(
+            f['where'] == 'column' and f['column'] in _SEEKING_FILTERS
+            for f in filters):
+        return query
+    hint = 'FORCE INDEX (%s)' % index
+    return (query.with_hint(A, hint, dialect_name='mysql')
+            .with_hint(A, hint, dialect_name='mariadb'))
+
+
 def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
                   marker=None, latest=False, member_status='accepted'):
     """Visible artifacts of ``type_name`` (all types when None).
@@ -537,8 +566,10 @@ def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
             if _nullable(expr):
                 order.append(sa.case((expr.is_(None), 1), else_=0))
             order.append(expr.asc() if direction == 'asc' else expr.desc())
-        rows = conn.execute(sa.select(A).where(*conds).order_by(*order)
-                            .limit(limit)).fetchall()
+        query = sa.select(A).where(*conds).order_by(*order).limit(limit)
+        if marker is not None:
+            query = _seek_at_marker(query, type_name, sorts, filters)
+        rows = conn.execute(query).fetchall()
         children = _load_children(conn, [r.id for r in rows])
         return [_record(r, children) for r in rows]
 

@@ -7,6 +7,7 @@ import subprocess
 
 from alembic import autogenerate
 from alembic import migration as alembic_migration
+import fixtures
 import sqlalchemy as sa
 import testtools
 import webob
@@ -158,7 +159,8 @@ class TestSchema(testtools.TestCase):
         for cols in [('type_name', 'name', 'version_key'),
                      ('type_name', 'created_at', 'id'),
                      ('type_name', 'updated_at', 'id'),
-                     ('created_at', 'id'), ('owner',),
+                     ('created_at', 'id'),
+                     ('owner', 'type_name', 'name', 'id'),
                      ('name', 'str_value', 'artifact_id'),
                      ('name', 'int_value', 'artifact_id'),
                      ('name', 'num_value', 'artifact_id'),
@@ -168,7 +170,7 @@ class TestSchema(testtools.TestCase):
         # index on a column of a few values, nor a property index
         # without artifact_id.
         for cols in [('visibility',), ('status',), ('name', 'str_value'),
-                     ('type_name', 'created_at')]:
+                     ('type_name', 'created_at'), ('owner',)]:
             self.assertNotIn(cols, indexes)
 
 
@@ -261,23 +263,28 @@ class _Plans(testtools.TestCase):
     def plan(self, context, type_name, query=''):
         """The plan of the statement that reads a page of the list the
         API would ask the data API for (``query``: a query string)."""
+        self.statements = []
+        self.api.artifact_list(context, **self.arguments(type_name, query))
+        # The page is the one statement of artifacts with a LIMIT (the
+        # marker's row, a count of a held value's rows and what the
+        # page's artifacts own are read apart).
+        [(statement, parameters)] = [
+            (s, p) for s, p in self.statements
+            if s.startswith('SELECT ga_artifacts.id') and 'LIMIT' in s]
+        with self.engine.connect() as conn:
+            return '\n'.join(str(r[-1]) for r in conn.exec_driver_sql(
+                self.EXPLAIN + statement, parameters))
+
+    def arguments(self, type_name, query):
+        """What the API asks the data API for, for a list's query."""
         from glance.artifacts import loader
         from glance.artifacts import queries
         from glance.artifacts.types import base as types_base
         types = loader.load_types(self.TYPES)
         type_cls = (types_base.AnyType if type_name == 'all'
                     else types[type_name])
-        args = queries.parse(type_cls, webob.Request.blank(
+        return queries.parse(type_cls, webob.Request.blank(
             '/?' + query).GET, types)
-        self.statements = []
-        self.api.artifact_list(context, **args)
-        # The page is the one statement with a LIMIT (the marker's row
-        # and what the page's artifacts own are read apart).
-        [(statement, parameters)] = [(s, p) for s, p in self.statements
-                                     if 'LIMIT' in s]
-        with self.engine.connect() as conn:
-            return '\n'.join(str(r[-1]) for r in conn.exec_driver_sql(
-                self.EXPLAIN + statement, parameters))
 
     def context(self, project=None):
         from glance import context
@@ -396,7 +403,118 @@ class TestMariaDBPlans(_Plans):
     def test_a_name_or_owner_filter_keeps_its_own_index(self):
         marker = 'marker=00000000-0000-0000-0000-000000000001'
         for query, index in [('&name=n', 'ga_artifacts_name_version_idx'),
-                             ('&owner=p', 'ga_artifacts_owner_idx')]:
+                             ('&owner=p', 'ga_artifacts_owner_name_idx')]:
             self.plan(self.context(), 'heat_templates', marker + query)
             page = [s for s, _p in self.statements if 'LIMIT' in s][0]
             self.assertNotIn('FORCE INDEX', page)
+
+
+class TestMariaDBHeldValues(_Plans):
+    """On MariaDB, a filter on a value that many artifacts hold (a tag,
+    a type field) is asked artifact by artifact while the page walks the
+    order index; one on a rare value starts from the rows holding it.
+    Both list exactly the same artifacts."""
+
+    DATABASE = 'mysql'
+    EXPLAIN = 'EXPLAIN FORMAT=JSON '
+
+    def setUp(self):
+        super(TestMariaDBHeldValues, self).setUp()
+        start = datetime.datetime.utcnow() - datetime.timedelta(days=1)
+        visibilities = ('private', 'public', 'shared', 'community')
+        rows, tags, members, props = [], [], [], []
+        for i in range(3600):
+            type_name = 'heat_templates' if i < 3000 else 'murano_packages'
+            row = _artifact_row(
+                'n%d' % (i % 700), '1.%d.0' % (i // 700),
+                owner='pqr'[i % 3], type_name=type_name,
+                visibility=visibilities[i % 4],
+                # Ties in created_at, broken by id.
+                created_at=start + datetime.timedelta(seconds=i // 2),
+                updated_at=start)
+            rows.append(row)
+            tags += [{'artifact_id': row['id'], 'value': 'common'}]
+            if i % 2:
+                tags.append({'artifact_id': row['id'], 'value': 'odd'})
+            if i % 1000 == 7:
+                tags.append({'artifact_id': row['id'], 'value': 'rare'})
+            if row['visibility'] == 'shared':
+                members.append({'artifact_id': row['id'], 'member': 'q',
+                                'status': ('accepted', 'pending')[i % 5 == 2],
+                                'created_at': start, 'updated_at': start})
+            if type_name == 'murano_packages':
+                props.append({'artifact_id': row['id'],
+                              'name': 'package_type',
+                              'str_value': ('Library', 'Application')[
+                                  i % 3 == 0]})
+        with self.engine.begin() as conn:
+            conn.execute(models.artifacts.insert(), rows)
+            conn.execute(models.tags.insert(), tags)
+            conn.execute(models.members.insert(), members)
+            conn.execute(models.properties.insert(), props)
+            conn.exec_driver_sql(
+                'ANALYZE TABLE ga_artifacts, ga_tags, ga_members, '
+                'ga_properties').fetchall()
+
+    def nested_loop(self, *args):
+        """The tables the page's statement joins, in their order."""
+        step = json.loads(self.plan(*args))['query_block']
+        while 'nested_loop' not in step:     # under a filesort
+            [step] = [v for v in step.values() if isinstance(v, dict)]
+        return [s['table'] for s in step['nested_loop']]
+
+    def test_a_common_value_is_asked_per_artifact_in_the_order_index(self):
+        # Values that 400 to 3600 rows hold, and the 3 of 'rare'.
+        self.useFixture(fixtures.MockPatchObject(self.api, 'COMMON_ROWS',
+                                                 300))
+        for project, type_name, query in [
+                (None, 'heat_templates', 'tags=common'),
+                ('q', 'heat_templates', 'tags=odd'),
+                (None, 'murano_packages', 'package_type=Library')]:
+            [table] = self.nested_loop(self.context(project), type_name,
+                                       query)
+            self.assertEqual(('ga_artifacts',
+                              'ga_artifacts_type_created_idx'),
+                             (table['table_name'], table['key']), query)
+
+    def test_a_rare_value_is_where_the_list_starts(self):
+        self.useFixture(fixtures.MockPatchObject(self.api, 'COMMON_ROWS',
+                                                 300))
+        first = self.nested_loop(self.context(), 'heat_templates',
+                                 'tags=rare')[0]
+        self.assertEqual(('ga_tags', 'ga_tags_value_idx'),
+                         (first['table_name'], first['key']))
+
+    def test_asked_per_artifact_or_joined_the_lists_are_the_same(self):
+        def pages(context, type_name, query, common_rows):
+            self.useFixture(fixtures.MockPatchObject(
+                self.api, 'COMMON_ROWS', common_rows))
+            args = self.arguments(type_name, query + '&limit=40')
+            first = self.api.artifact_list(context, **args)
+            if not first:
+                return [], []
+            rest = self.api.artifact_list(context, **dict(
+                args, limit=1000, marker=first[-1]['id']))
+            return ([r['id'] for r in first], [r['id'] for r in rest])
+
+        checked = 0
+        for project in (None, 'p', 'q'):
+            context = self.context(project)
+            for type_name, query in [
+                    ('heat_templates', 'tags=common'),
+                    ('heat_templates', 'tags=odd&tags=common'),
+                    ('heat_templates', 'tags=odd&tags=rare'),
+                    ('heat_templates', 'tags=rare'),
+                    ('heat_templates', 'tags=odd&version=latest'),
+                    ('heat_templates', 'tags=odd&sort=name:asc,version:desc'),
+                    ('heat_templates', 'tags=odd&visibility=community'),
+                    ('murano_packages', 'package_type=Library'),
+                    ('murano_packages',
+                     'package_type=Library&tags=odd&version=latest'),
+                    ('all', 'tags=odd')]:
+                probed = pages(context, type_name, query, 1)
+                joined = pages(context, type_name, query, 10 ** 9)
+                self.assertEqual(joined, probed, (project, query))
+                self.assertTrue(probed[0], (project, query))
+                checked += 1
+        self.assertEqual(30, checked)

@@ -68,7 +68,10 @@ artifacts = sa.Table(
     sa.Index('ga_artifacts_type_updated_idx',
              'type_name', 'updated_at', 'id'),
     sa.Index('ga_artifacts_created_idx', 'created_at', 'id'),
-    sa.Index('ga_artifacts_owner_idx', 'owner'),
+    # A project's artifacts, and those of a type in the order of their
+    # names; see migration 0006.
+    sa.Index('ga_artifacts_owner_name_idx',
+             'owner', 'type_name', 'name', 'id'),
     **MYSQL)
 
 properties = sa.Table(

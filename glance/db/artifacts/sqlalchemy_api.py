@@ -412,42 +412,81 @@ def _typed(column, values):
     return values
 
 
-def _filter(t, spec):
+def _held(spec, compare):
+    """Where a filter on values held in rows of their own (tags,
+    metadata, type fields) looks: the artifact_id column of those rows
+    and the conditions on them."""
+    where, values = spec['where'], spec['values']
+    if where == 'tag':
+        tg = models.tags
+        return tg.c.artifact_id, [compare(tg.c.value, values)]
+    if where == 'metadata':
+        m = models.artifact_metadata
+        return m.c.artifact_id, [m.c.key == spec['key'],
+                                 compare(m.c.value, values)]
+    cond = [P.c.name == spec['field'], compare(P.c[spec['column']], values)]
+    if spec.get('key') is not None:
+        cond.append(P.c.key == spec['key'])
+    return P.c.artifact_id, cond
+
+
+def _filter(t, spec, probe=False):
+    """The condition of one filter on the artifacts ``t``. ``probe``:
+    look for the held value artifact by artifact (see _common)."""
     where, op, values = spec['where'], spec['op'], spec['values']
     if where == 'column':
         column = t.c[spec['column']]
         return _COMPARE[op](column, _typed(column, values))
-
-    def exists(compare):
-        if where == 'tag':
-            tg = models.tags
-            return sa.exists().where(tg.c.artifact_id == t.c.id,
-                                     compare(tg.c.value, values))
-        if where == 'metadata':
-            m = models.artifact_metadata
-            return sa.exists().where(m.c.artifact_id == t.c.id,
-                                     m.c.key == spec['key'],
-                                     compare(m.c.value, values))
-        cond = [P.c.artifact_id == t.c.id, P.c.name == spec['field'],
-                compare(P.c[spec['column']], values)]
-        if spec.get('key') is not None:
-            cond.append(P.c.key == spec['key'])
-        return sa.exists().where(*cond)
-
     # For values held in rows (tags, metadata, type fields, list items),
     # neq means that no value equals; the other ops, that one matches.
+    artifact_id, cond = _held(spec, _COMPARE['eq' if op == 'neq' else op])
     if op == 'neq':
-        return ~exists(_COMPARE['eq'])
-    return exists(_COMPARE[op])
+        return ~sa.exists().where(artifact_id == t.c.id, *cond)
+    if probe:
+        return (sa.select(sa.literal(1))
+                .where(artifact_id == t.c.id, *cond).limit(1)
+                .scalar_subquery().is_not(None))
+    return sa.exists().where(artifact_id == t.c.id, *cond)
 
 
-def _conditions(t, context, type_name, filters, member_status):
+# A value held by this many rows is common (see _common).
+COMMON_ROWS = 2000
+
+
+def _common(conn, filters):
+    """The filters (by position) on held values that many rows hold, on
+    MariaDB and MySQL. Those make an EXISTS a semi-join that starts from
+    the rows holding the value, reads every artifact they name and sorts
+    them all for one page: a tag on a tenth of a million artifacts costs
+    seconds. Asked artifact by artifact instead (a subquery that is not
+    turned into a join), the page walks the order index and stops after
+    it. A rare value is better where it is: the artifacts holding it are
+    few, and a walk could read a whole type to find them. Which it is
+    is counted, up to COMMON_ROWS, in the value's index. PostgreSQL
+    knows the frequent values from its statistics and chooses by itself;
+    SQLite has the fixed statistics of migration.LARGE_CATALOG."""
+    if conn.dialect.name not in ('mysql', 'mariadb'):
+        return set()
+    common = set()
+    for i, spec in enumerate(filters):
+        if spec['where'] == 'column' or spec['op'] == 'neq':
+            continue
+        _artifact_id, cond = _held(spec, _COMPARE[spec['op']])
+        rows = sa.select(sa.literal(1)).where(*cond).limit(COMMON_ROWS)
+        if conn.execute(sa.select(sa.func.count()).select_from(
+                rows.subquery())).scalar() >= COMMON_ROWS:
+            common.add(i)
+    return common
+
+
+def _conditions(t, context, type_name, filters, member_status,
+                common=frozenset()):
     visibility_filtered = any(f['where'] == 'column' and
                               f['column'] == 'visibility' for f in filters)
     conds = [_listed(t, context, visibility_filtered, member_status)]
     if type_name is not None:
         conds.append(t.c.type_name == type_name)
-    conds += [_filter(t, f) for f in filters]
+    conds += [_filter(t, f, i in common) for i, f in enumerate(filters)]
     return conds
 
 
@@ -538,20 +577,24 @@ def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
     membership has this status (None: any).
     """
     filters = list(filters)
-    conds = _conditions(A, context, type_name, filters, member_status)
-    if latest:
-        # No listed artifact of the same type and name has a higher
-        # version: an index range (type_name, name, version_key) per row.
-        b = A.alias('b')
-        conds.append(~sa.exists().where(
-            b.c.type_name == A.c.type_name, b.c.name == A.c.name,
-            b.c.version_key > A.c.version_key,
-            *_conditions(b, context, type_name, filters, member_status)))
     keys = [(_sort_expression(A, s), s['dir']) for s in sorts]
     if not any(s['where'] == 'column' and s['column'] == 'id'
                for s in sorts):
         keys.append((A.c.id, sorts[-1]['dir'] if sorts else 'desc'))
     with get_engine().connect() as conn:
+        common = _common(conn, filters)
+        conds = _conditions(A, context, type_name, filters, member_status,
+                            common)
+        if latest:
+            # No listed artifact of the same type and name has a higher
+            # version: an index range (type_name, name, version_key) per
+            # row.
+            b = A.alias('b')
+            conds.append(~sa.exists().where(
+                b.c.type_name == A.c.type_name, b.c.name == A.c.name,
+                b.c.version_key > A.c.version_key,
+                *_conditions(b, context, type_name, filters, member_status,
+                             common)))
         if marker is not None:
             marker_row = conn.execute(
                 sa.select(*[e.label('k%d' % i)

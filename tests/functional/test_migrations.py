@@ -338,6 +338,13 @@ class TestSqlitePlans(_Plans):
                           'name=?)', self.plan(self.context(project),
                                                'heat_templates', 'name=n'))
 
+    def test_a_projects_artifacts_by_name_walk_the_owner_index(self):
+        for project in (None, 'p'):
+            plan = self.plan(self.context(project), 'heat_templates',
+                             'owner=p&sort=name:asc')
+            self.assertWalks('ga_artifacts_owner_name_idx', plan)
+            self.assertIn('(owner=? AND type_name=?)', plan)
+
     def test_type_fields_and_latest_are_index_seeks_per_artifact(self):
         plan = self.plan(self.context('p'), 'murano_packages',
                          'package_type=Library&version=latest')

@@ -802,6 +802,11 @@ def gather_statistics(url, database):
             else:
                 statement = 'ANALYZE TABLE ' + ', '.join(SEEDED_TABLES)
                 conn.exec_driver_sql(statement).fetchall()
+                # What of the tables can be in memory: a million of each
+                # need gigabytes, where MariaDB's default is 128 MiB.
+                statement += '; innodb_buffer_pool_size %d MiB' % (
+                    conn.exec_driver_sql(
+                        'SELECT @@innodb_buffer_pool_size').scalar() >> 20)
     finally:
         engine.dispose()
     return statement

@@ -68,8 +68,9 @@ def _bin(name, use_venv):
 
 
 def ensure_venv():
-    """Create .venv and install this checkout with its test extras; pip
-    only downloads what changed since the last run."""
+    """Create .venv and install this checkout with its test extras, and
+    the client (client/); pip only downloads what changed since the last
+    run."""
     python = os.path.join(VENV, 'bin', 'python')
     if not os.path.exists(python):
         print('Creating %s' % VENV, flush=True)
@@ -77,7 +78,9 @@ def ensure_venv():
     stamp = os.path.join(VENV, '.installed')
     inputs = [os.path.join(ROOT, 'setup.cfg'),
               os.path.join(ROOT, 'tests', 'glance_compat',
-                           'requirements.txt')]
+                           'requirements.txt'),
+              os.path.join(ROOT, 'doc', 'requirements.txt'),
+              os.path.join(ROOT, 'client', 'setup.cfg')]
     if (not os.path.exists(stamp) or os.path.getmtime(stamp) <
             max(os.path.getmtime(p) for p in inputs)):
         print('Installing Glance and glance-artifacts into .venv '
@@ -86,9 +89,12 @@ def ensure_venv():
                                '--upgrade', 'pip'])
         subprocess.check_call([python, '-m', 'pip', 'install', '-q',
                                '-e', ROOT + '[test,mysql,postgresql]',
+                               '-e', os.path.join(ROOT, 'client'),
                                '-r', os.path.join(
                                    ROOT, 'tests', 'glance_compat',
-                                   'requirements.txt')])
+                                   'requirements.txt'),
+                               '-r', os.path.join(
+                                   ROOT, 'doc', 'requirements.txt')])
         with open(stamp, 'w') as f:
             f.write('ok\n')
 

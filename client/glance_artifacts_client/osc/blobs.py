@@ -1,0 +1,145 @@
+"""artifact upload, artifact download."""
+
+import hashlib
+import os
+import sys
+
+from osc_lib.command import command
+from osc_lib import exceptions as osc_exceptions
+
+from glance_artifacts_client import client as client_mod
+from glance_artifacts_client import progress as progress_bar
+from glance_artifacts_client.osc import common
+
+
+def _add_blob_arguments(parser):
+    common.add_type_argument(parser)
+    common.add_artifact_arguments(parser)
+    common.add_blob_argument(parser)
+    parser.add_argument(
+        '--progress', action='store_true', default=False,
+        help='Show the progress (percentage, rate, ETA) on stderr')
+
+
+class UploadBlob(command.ShowOne):
+    _description = ("Upload the data of a blob of a drafted artifact; its "
+                    "size, MD5 and hash (SHA-512) go with it, and the "
+                    "server keeps nothing that does not match them")
+
+    def get_parser(self, prog_name):
+        parser = super(UploadBlob, self).get_parser(prog_name)
+        _add_blob_arguments(parser)
+        parser.add_argument(
+            '--file', metavar='<file>', dest='filename', required=True,
+            help="File to upload, or '-' for stdin (which is first "
+                 "copied to a temporary file)")
+        parser.add_argument(
+            '--store', metavar='<store>',
+            help='Store backend to keep the data in (policy permitting)')
+        parser.add_argument(
+            '--content-type', metavar='<media-type>',
+            help='Media type that downloads of the data get (default: '
+                 'application/octet-stream)')
+        parser.add_argument(
+            '--hash-algorithm', metavar='<algorithm>',
+            default=client_mod.DEFAULT_HASH_ALGORITHM,
+            choices=sorted(hashlib.algorithms_available),
+            help="The server's hashing_algorithm (Glance's [DEFAULT] "
+                 "option), for the digest the server checks (default: "
+                 "%s)" % client_mod.DEFAULT_HASH_ALGORITHM)
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.artifact
+        field, key = common.split_blob(parsed_args.blob)
+        artifact_id = common.artifact_id(client, parsed_args)
+        bar = progress_bar.Progress(None) if parsed_args.progress else None
+        if parsed_args.filename == '-':
+            source = sys.stdin.buffer
+        else:
+            try:
+                source = open(parsed_args.filename, 'rb')
+            except OSError as e:
+                raise osc_exceptions.CommandError(
+                    'Cannot read %s: %s' % (parsed_args.filename,
+                                            e.strerror))
+        try:
+            blob = client.upload_blob(
+                parsed_args.type_name, artifact_id, field, source, key=key,
+                content_type=parsed_args.content_type,
+                store=parsed_args.store, progress=bar,
+                hash_algorithm=parsed_args.hash_algorithm)
+        except BaseException:
+            if bar is not None:
+                bar.stop()
+            raise
+        finally:
+            if source is not sys.stdin.buffer:
+                source.close()
+        if bar is not None:
+            bar.finish()
+        return common.show_artifact(blob or {})
+
+
+class DownloadBlob(command.Command):
+    _description = ("Download the data of a blob, verified against its "
+                    "checksums while it streams; data that does not "
+                    "match is not kept")
+
+    def get_parser(self, prog_name):
+        parser = super(DownloadBlob, self).get_parser(prog_name)
+        _add_blob_arguments(parser)
+        parser.add_argument(
+            '--file', metavar='<file>', dest='filename',
+            help="File to write the data to, or '-' for stdout (the "
+                 "default when stdout is not a terminal)")
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.artifact
+        field, key = common.split_blob(parsed_args.blob)
+        target = parsed_args.filename
+        if target is None:
+            if sys.stdout.isatty():
+                raise osc_exceptions.CommandError(
+                    'Give --file FILE, or redirect stdout, for the data')
+            target = '-'
+        if target != '-':
+            directory = os.path.dirname(os.path.abspath(target))
+            if os.path.isdir(target):
+                raise osc_exceptions.CommandError(
+                    '%s is a directory; give a file name' % target)
+            if not os.access(directory, os.W_OK | os.X_OK):
+                raise osc_exceptions.CommandError(
+                    'Cannot write files in %s' % directory)
+        artifact_id = common.artifact_id(client, parsed_args)
+        bar = progress_bar.Progress(None) if parsed_args.progress else None
+        try:
+            if target == '-':
+                self._to_stdout(client, parsed_args.type_name, artifact_id,
+                                field, key, bar)
+            else:
+                client.download_blob_to_file(
+                    parsed_args.type_name, artifact_id, field, target,
+                    key=key, progress=bar)
+        except BaseException:
+            if bar is not None:
+                bar.stop()
+            raise
+        if bar is not None:
+            bar.finish()
+
+    @staticmethod
+    def _to_stdout(client, type_name, artifact_id, field, key, bar):
+        """Stream the data to stdout (which cannot be taken back: a
+        mismatch found at the end is an error after the data)."""
+        with client.download_blob(type_name, artifact_id, field,
+                                  key) as download:
+            out = sys.stdout.buffer
+            if bar is not None:
+                bar(0, download.size)
+            for chunk in download:
+                out.write(chunk)
+                if bar is not None:
+                    bar(download.received, download.size)
+            out.flush()

@@ -154,6 +154,17 @@ class BlobDownload(object):
                    self.os_hash_value))
         return hashers
 
+    def write_to(self, f, progress=None):
+        """Write every chunk to the binary file ``f``, checked as
+        iterating checks them; ``progress`` is called with (bytes
+        received, size)."""
+        if progress is not None:
+            progress(0, self.size)
+        for chunk in self:
+            f.write(chunk)
+            if progress is not None:
+                progress(self.received, self.size)
+
     def __iter__(self):
         hashers = self._hashers()
         try:
@@ -558,7 +569,7 @@ class Client(object):
         with download:
             if os.path.exists(path) and not os.path.isfile(path):
                 with open(path, 'wb') as f:
-                    self._write(download, f, progress)
+                    download.write_to(f, progress)
                 return download
             directory = os.path.dirname(os.path.abspath(path))
             fd, partial = tempfile.mkstemp(
@@ -566,21 +577,13 @@ class Client(object):
                 suffix='.part')
             try:
                 with os.fdopen(fd, 'wb') as f:
-                    self._write(download, f, progress)
+                    download.write_to(f, progress)
                 os.chmod(partial, _mode_for(path))
                 os.replace(partial, path)
             except BaseException:
                 os.unlink(partial)
                 raise
         return download
-
-    def _write(self, download, f, progress=None):
-        if progress is not None:
-            progress(0, download.size)
-        for chunk in download:
-            f.write(chunk)
-            if progress is not None:
-                progress(download.received, download.size)
 
 
 def _mode_for(path):

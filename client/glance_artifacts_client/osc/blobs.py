@@ -135,11 +135,5 @@ class DownloadBlob(command.Command):
         mismatch found at the end is an error after the data)."""
         with client.download_blob(type_name, artifact_id, field,
                                   key) as download:
-            out = sys.stdout.buffer
-            if bar is not None:
-                bar(0, download.size)
-            for chunk in download:
-                out.write(chunk)
-                if bar is not None:
-                    bar(download.received, download.size)
-            out.flush()
+            download.write_to(sys.stdout.buffer, bar)
+            sys.stdout.buffer.flush()

@@ -58,7 +58,7 @@ enabled_types = {types}
 """
 
 DEFAULT_TYPES = ('heat_templates,heat_environments,murano_packages,'
-                 'tosca_templates')
+                 'tosca_templates,images')
 
 
 def _bin(name, use_venv):

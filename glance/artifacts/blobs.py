@@ -347,6 +347,17 @@ def download(context, type_cls, artifact_id, name, key):
                            % (name + ('/' + key if key else '')))
 
 
+def data_elsewhere(context, type_cls, artifact_id, name, key):
+    """The path that serves the data of a read-only type's blob (an
+    image's: /v2/images/{id}/file, under images' own policies); NoData
+    when it has none."""
+    record = catalog.get_record(context, type_cls, artifact_id)
+    _blob_field(type_cls, name, key)
+    if not any(row['field'] == name for row in record['blobs']):
+        raise exception.NoData('%s has no data yet.' % name)
+    return '/v2/%s/%s/file' % (type_cls.name, artifact_id)
+
+
 def read(context, artifact, row, part, destination_ip):
     """Iterator over the data of a blob row of ``artifact`` (its API
     view): all of it, or the bytes [start, end) of ``part``, exactly as

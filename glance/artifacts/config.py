@@ -11,7 +11,7 @@ CONF = cfg.CONF
 
 GROUP = 'artifacts'
 DEFAULT_TYPES = ['heat_templates', 'heat_environments', 'murano_packages',
-                 'tosca_templates']
+                 'tosca_templates', 'images']
 
 artifacts_opts = [
     cfg.ListOpt('enabled_types',

@@ -8,6 +8,7 @@ from glance.artifacts import exception
 from glance.artifacts import fields as f
 from glance.artifacts import notifier
 from glance.artifacts import policy
+from glance.db.artifacts import images
 
 MAX_GRAPH = catalog.MAX_GRAPH    # nodes a graph shows at most
 ACTIONS = ('activate', 'deactivate', 'reactivate')
@@ -79,7 +80,16 @@ def activate(context, type_cls, artifact_id, types):
         try:
             target = catalog.data_api().artifact_get(context, ref)
         except exception.NotFound:
-            target = {'status': 'gone or invisible'}
+            raise exception.Conflict(
+                "Cannot activate: '%s' refers to %s, which is gone or "
+                "which you cannot see; remove the reference." % (name, ref))
+        if target['type_name'] == images.TYPE_NAME and \
+                target['status'] != 'active':
+            raise exception.Conflict(
+                "Cannot activate: '%s' refers to image %s, which is %s; "
+                "only active images can be used." % (
+                    name, ref, catalog.present(types[images.TYPE_NAME],
+                                               target)['image_status']))
         if target['status'] != 'active':
             raise exception.Conflict(
                 "Cannot activate: '%s' refers to %s, which is %s; activate "

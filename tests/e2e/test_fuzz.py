@@ -103,6 +103,10 @@ class FuzzTest(testtools.TestCase):
         """One artifact of every type, with data and a tag; [(type, id)]."""
         ids = []
         for type_name in sorted(BLOBS):
+            if type_name == 'images':
+                ids.append((type_name, self.seed_image(
+                    identity, visibility, protected)))
+                continue
             status, art = self.server.json(
                 'POST', '/v2/artifacts/%s' % type_name,
                 dict(fields, name='seed-%s' % uuid.uuid4().hex[:8],
@@ -121,6 +125,20 @@ class FuzzTest(testtools.TestCase):
             ids.append((type_name, art['id']))
         return ids
 
+    def seed_image(self, identity, visibility, protected):
+        """An image with data and a tag, made with Glance's /v2/images."""
+        status, image = self.server.json(
+            'POST', '/v2/images',
+            {'name': 'seed-%s' % uuid.uuid4().hex[:8], 'tags': ['t1'],
+             'disk_format': 'raw', 'container_format': 'bare',
+             'visibility': visibility, 'protected': protected}, identity)
+        self.assertEqual(201, status, image)
+        status, _h, body = self.server.request(
+            'PUT', '/v2/images/%s/file' % image['id'], b'data',
+            dict(identity, **{'Content-Type': 'application/octet-stream'}))
+        self.assertEqual(204, status, body)
+        return image['id']
+
     def start(self, mode):
         self.root, cleanup = base.make_tempdir('ga-e2e-fuzz-')
         self.addCleanup(cleanup)
@@ -136,7 +154,9 @@ class FuzzTest(testtools.TestCase):
         shared = self.seed(self.member, 'shared')
         for type_name, art_id in shared:
             status, _b = self.server.json(
-                'POST', '/v2/artifacts/%s/%s/members' % (type_name, art_id),
+                'POST', '%s/%s/members' % (
+                    '/v2/images' if type_name == 'images'
+                    else '/v2/artifacts/' + type_name, art_id),
                 {'member': self.other['X-Project-Id']}, self.member)
             self.assertEqual(200, status)
         ids = [art_id for _t, art_id in (

@@ -85,6 +85,45 @@ class TestOneEndpoint(ServerTest):
         glance.images.delete(image.id)
         self.assertNotIn(image.id, [i.id for i in glance.images.list()])
 
+    def test_images_made_with_glanceclient_are_artifacts_of_type_images(self):
+        from glanceclient import client as glanceclient
+        glance = glanceclient.Client('2', endpoint=self.server.url,
+                                     token='unused-without-auth')
+        made = []
+        for name, version in [('debian', '12.0.0'), ('debian', '13.0.0')]:
+            image = glance.images.create(
+                name=name, disk_format='raw', container_format='bare',
+                tags=['linux'], artifact_version=version)
+            self.addCleanup(glance.images.delete, image.id)
+            glance.images.upload(image.id, io.BytesIO(b'disk ' + name
+                                                      .encode()))
+            made.append(image.id)
+        status, art = self.server.json(
+            'POST', '/v2/artifacts/heat_templates',
+            {'name': 'debian', 'version': '1.0.0', 'tags': ['linux']})
+        self.assertEqual(201, status)
+        self.addCleanup(self.server.request, 'DELETE', art['self'])
+
+        status, listed = self.server.json(
+            'GET', '/v2/artifacts/images?name=debian&version=latest')
+        self.assertEqual(200, status)
+        self.assertEqual([(made[1], '13.0.0', 'active', 'raw')],
+                         [(a['id'], a['version'], a['status'],
+                           a['disk_format']) for a in listed['artifacts']])
+        status, listed = self.server.json(
+            'GET', '/v2/artifacts/all?tags=linux&name=debian&sort=version:asc')
+        self.assertEqual([('heat_templates', art['id']),
+                          ('images', made[0]), ('images', made[1])],
+                         [(a['type_name'], a['id'])
+                          for a in listed['artifacts']])
+        status, headers, _body = self.server.request(
+            'GET', '/v2/artifacts/images/%s/data' % made[0])
+        self.assertEqual((303, '%s/v2/images/%s/file'
+                          % (self.server.url, made[0])),
+                         (status, headers['Location']))
+        self.assertEqual(b'disk debian',
+                         b''.join(glance.images.data(made[0])))
+
     def test_concurrent_creates_of_one_key_give_one_201(self):
         body = {'name': 'race', 'version': '3.1.4'}
 

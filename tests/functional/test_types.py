@@ -10,7 +10,7 @@ class TestTypeList(base.FunctionalTest):
         self.assertEqual(200, resp.status_int)
         self.assertEqual('application/json', resp.content_type)
         names = [t['name'] for t in resp.json['artifact_types']]
-        self.assertEqual(['heat_environments', 'heat_templates',
+        self.assertEqual(['heat_environments', 'heat_templates', 'images',
                           'murano_packages', 'sample_artifacts',
                           'tosca_templates'], names)
         heat = resp.json['artifact_types'][1]
@@ -78,8 +78,8 @@ class TestSchemas(base.FunctionalTest):
                          set(props))
 
     def test_schema_of_unknown_type_is_404_naming_the_enabled_types(self):
-        resp = self.request('GET', '/v2/artifacts/schemas/images')
-        self.assertError(404, resp, "Unknown artifact type 'images'",
+        resp = self.request('GET', '/v2/artifacts/schemas/nonesuch')
+        self.assertError(404, resp, "Unknown artifact type 'nonesuch'",
                          'heat_templates')
 
 

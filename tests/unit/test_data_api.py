@@ -2,9 +2,11 @@
 
 import inspect
 
+from oslo_config import fixture as config_fixture
 import testtools
 
 from glance.db import artifacts as artifacts_db
+from glance.db.artifacts import images
 from glance.db.artifacts import interface
 from glance.db.artifacts import sqlalchemy_api
 
@@ -12,7 +14,17 @@ from glance.db.artifacts import sqlalchemy_api
 class TestInterface(testtools.TestCase):
 
     def test_configured_implementation_is_the_sqlalchemy_module(self):
+        self.useFixture(config_fixture.Config()).config(
+            group='artifacts', enabled_types=['heat_templates'])
         self.assertIs(sqlalchemy_api, artifacts_db.get_api())
+
+    def test_with_the_images_type_the_api_also_reads_glance_images(self):
+        self.useFixture(config_fixture.Config()).config(
+            group='artifacts', enabled_types=['heat_templates', 'images'])
+        api = artifacts_db.get_api()
+        self.assertIsInstance(api, images.WithImages)
+        self.assertIs(sqlalchemy_api, api.api)
+        self.assertIs(sqlalchemy_api.artifact_create, api.artifact_create)
 
     def test_sqlalchemy_api_provides_every_function_context_first(self):
         for name in interface.FUNCTIONS:

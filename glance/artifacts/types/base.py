@@ -71,9 +71,12 @@ class ArtifactType(object):
     ``name`` is the URL segment (/v2/artifacts/{name}) and must be the
     name of the type's entry point in the ``glance.artifacts.types`` group.
     ``fields`` maps field names to instances of glance.artifacts.fields.
+    ``read_only``: the type shows records that change elsewhere (images);
+    the API answers 405 to every write.
     """
 
     name = None
+    read_only = False
     display_name = None
     type_version = '1.0'
     description = ''
@@ -119,10 +122,6 @@ class ArtifactType(object):
                 raise f.DeclarationError(
                     'field name %r must be 1-64 characters of a-z, 0-9 '
                     'and _, starting with a letter' % field_name)
-            if field.readonly:
-                raise f.DeclarationError(
-                    'field %r: only common fields are read-only'
-                    % field_name)
 
 
 class AnyType(ArtifactType):

@@ -2,7 +2,9 @@
 
 ``get_api()`` returns the data API module chosen by
 ``[artifacts] data_api``; the rest of glance-artifacts calls only the
-functions listed in ``glance.db.artifacts.interface.FUNCTIONS``.
+functions listed in ``glance.db.artifacts.interface.FUNCTIONS``. When the
+``images`` type is enabled, that data API also reads Glance's images
+(``glance.db.artifacts.images``).
 """
 
 import importlib
@@ -15,8 +17,15 @@ _IMPLEMENTATIONS = {
     'sqlalchemy': 'glance.db.artifacts.sqlalchemy_api',
     'registry': 'glance.db.artifacts.registry.client',
 }
+_with_images = {}
 
 
 def get_api():
-    return importlib.import_module(
+    api = importlib.import_module(
         _IMPLEMENTATIONS[CONF.artifacts.data_api])
+    from glance.db.artifacts import images
+    if images.TYPE_NAME not in CONF.artifacts.enabled_types:
+        return api
+    if api not in _with_images:
+        _with_images[api] = images.WithImages(api)
+    return _with_images[api]

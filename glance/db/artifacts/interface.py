@@ -18,8 +18,10 @@ artifact_create(context, values, limits=None) -> record
 artifact_get(context, artifact_id, type_name=None) -> record
     NotFound unless the artifact exists, is visible and is of type_name.
 artifact_list(context, type_name, filters, sorts, limit, marker, latest,
-              member_status) -> [record]
-    InvalidMarker for a marker outside the list.
+              member_status, marker_values=None) -> [record]
+    InvalidMarker for a marker outside the list. marker_values: the sort
+    key values (id last) of a row that is not an artifact, to list after
+    (the images of the list of every type, glance.db.artifacts.images).
 artifact_update(context, artifact_id, type_name, values, expect=None)
     -> record. Change columns, and replace the given properties, tags and
     metadata.

@@ -565,7 +565,8 @@ def _seek_at_marker(query, type_name, sorts, filters):
 
 
 def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
-                  marker=None, latest=False, member_status='accepted'):
+                  marker=None, latest=False, member_status='accepted',
+                  marker_values=None):
     """Visible artifacts of ``type_name`` (all types when None).
 
     filters: [{'where': 'column'|'property'|'tag'|'metadata', 'op': ...,
@@ -575,6 +576,9 @@ def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
     latest: only the highest version of each name among the matches.
     member_status: of artifacts shared with the caller, list those whose
     membership has this status (None: any).
+    marker_values: instead of a marker, the values of the sort keys (and
+    id last) of a row that is not an artifact (an image, in the list of
+    every type) to list after.
     """
     filters = list(filters)
     keys = [(_sort_expression(A, s), s['dir']) for s in sorts]
@@ -604,13 +608,15 @@ def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
                 raise errors.InvalidMarker(
                     'marker %s is not an artifact of this list' % marker)
             conds.append(_after(keys, list(marker_row)))
+        elif marker_values is not None:
+            conds.append(_after(keys, list(marker_values)))
         order = []
         for expr, direction in keys:
             if _nullable(expr):
                 order.append(sa.case((expr.is_(None), 1), else_=0))
             order.append(expr.asc() if direction == 'asc' else expr.desc())
         query = sa.select(A).where(*conds).order_by(*order).limit(limit)
-        if marker is not None:
+        if marker is not None or marker_values is not None:
             query = _seek_at_marker(query, type_name, sorts, filters)
         rows = conn.execute(query).fetchall()
         children = _load_children(conn, [r.id for r in rows])

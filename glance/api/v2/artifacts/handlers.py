@@ -55,6 +55,20 @@ def _type(api, type_name, any_type=False):
     return type_cls
 
 
+def _writable(api, type_name, allow='GET'):
+    """The enabled type of that name, if its artifacts can be written
+    here; 405 for a read-only type (images), naming where to write."""
+    type_cls = _type(api, type_name)
+    if type_cls.read_only:
+        # This error's body template shows the detail, not the explanation.
+        raise webob.exc.HTTPMethodNotAllowed(
+            detail='%s are read-only in the artifacts API: create, change, '
+                   'share and delete them with /v2/%s.'
+                   % (type_cls.display_name + 's', type_cls.name),
+            headers=[('Allow', allow)])
+    return type_cls
+
+
 def _body(req):
     """The parsed JSON body, which must be there and fit MAX_JSON_BODY."""
     if req.content_length is not None and \
@@ -139,7 +153,7 @@ def create_artifact(api, req, type_name):
             detail='%s lists artifacts of every type; create them at '
                    '%s/{type}.' % (type_name, catalog.PREFIX),
             headers=[('Allow', 'GET')])
-    type_cls = _type(api, type_name)
+    type_cls = _writable(api, type_name)
     body = _body(req)
     artifact = catalog.create(req.context, type_cls, body, api.types)
     return _json(artifact, status=201, Location=artifact['self'])
@@ -174,7 +188,7 @@ def show_artifact(api, req, type_name, artifact_id):
 
 
 def update_artifact(api, req, type_name, artifact_id):
-    type_cls = _type(api, type_name)
+    type_cls = _writable(api, type_name)
     if req.content_type not in PATCH_MEDIA_TYPES:
         # This error's body template shows the detail, not the explanation.
         raise webob.exc.HTTPUnsupportedMediaType(
@@ -187,13 +201,13 @@ def update_artifact(api, req, type_name, artifact_id):
 
 
 def delete_artifact(api, req, type_name, artifact_id):
-    type_cls = _type(api, type_name)
+    type_cls = _writable(api, type_name)
     catalog.delete(req.context, type_cls, artifact_id, api.types)
     return webob.Response(status=204)
 
 
 def artifact_action(api, req, type_name, artifact_id, action):
-    type_cls = _type(api, type_name)
+    type_cls = _writable(api, type_name, allow='')
     if action == 'activate':
         lifecycle.activate(req.context, type_cls, artifact_id, api.types)
     elif action == 'deactivate':
@@ -210,38 +224,43 @@ def artifact_action(api, req, type_name, artifact_id, action):
 # -- tags and members --------------------------------------------------------
 
 def add_tag(api, req, type_name, artifact_id, tag):
-    catalog.add_tag(req.context, _type(api, type_name), artifact_id, tag)
+    catalog.add_tag(req.context, _writable(api, type_name, allow=''),
+                    artifact_id, tag)
     return webob.Response(status=204)
 
 
 def delete_tag(api, req, type_name, artifact_id, tag):
-    catalog.delete_tag(req.context, _type(api, type_name), artifact_id, tag)
+    catalog.delete_tag(req.context, _writable(api, type_name, allow=''),
+                       artifact_id, tag)
     return webob.Response(status=204)
 
 
 def add_member(api, req, type_name, artifact_id):
-    return _json(members.add(req.context, _type(api, type_name),
+    return _json(members.add(req.context, _writable(api, type_name, ''),
                              artifact_id, _body(req)))
 
 
 def list_members(api, req, type_name, artifact_id):
-    return _json(members.list_members(req.context, _type(api, type_name),
+    return _json(members.list_members(req.context,
+                                      _writable(api, type_name, ''),
                                       artifact_id))
 
 
 def show_member(api, req, type_name, artifact_id, member):
-    return _json(members.get_member(req.context, _type(api, type_name),
+    return _json(members.get_member(req.context,
+                                    _writable(api, type_name, ''),
                                     artifact_id, member))
 
 
 def update_member(api, req, type_name, artifact_id, member):
-    return _json(members.update_member(req.context, _type(api, type_name),
+    return _json(members.update_member(req.context,
+                                       _writable(api, type_name, ''),
                                        artifact_id, member, _body(req)))
 
 
 def delete_member(api, req, type_name, artifact_id, member):
-    members.delete_member(req.context, _type(api, type_name), artifact_id,
-                          member)
+    members.delete_member(req.context, _writable(api, type_name, ''),
+                          artifact_id, member)
     return webob.Response(status=204)
 
 
@@ -283,7 +302,7 @@ def _declared_size(req):
 
 
 def upload_blob(api, req, type_name, artifact_id, blob, key=None):
-    type_cls = _type(api, type_name)
+    type_cls = _writable(api, type_name)
     if req.content_type != 'application/octet-stream':
         raise webob.exc.HTTPUnsupportedMediaType(
             detail="Blob data is sent as application/octet-stream, not "
@@ -319,6 +338,8 @@ def _idle_timeout(req):
 
 def download_blob(api, req, type_name, artifact_id, blob, key=None):
     type_cls = _type(api, type_name)
+    if type_cls.read_only:
+        return _redirect_to_data(req, type_cls, artifact_id, blob, key)
     try:
         artifact, row = blobs.download(req.context, type_cls, artifact_id,
                                        blob, key)
@@ -350,3 +371,18 @@ def download_blob(api, req, type_name, artifact_id, blob, key=None):
     response.headers.update(headers)
     response.headers['Content-Length'] = str(end - start)
     return response
+
+
+def _redirect_to_data(req, type_cls, artifact_id, blob, key):
+    """An image's data is Glance's: 303 to /v2/images/{id}/file on this
+    endpoint, where images' own download policy applies."""
+    try:
+        path = blobs.data_elsewhere(req.context, type_cls, artifact_id,
+                                    blob, key)
+    except exception.NoData as e:
+        raise webob.exc.HTTPNoContent(explanation=str(e))
+    mount = req.script_name
+    root = mount[:-len(catalog.PREFIX)] if mount.endswith(
+        catalog.PREFIX) else ''
+    return webob.Response(status=303,
+                          location=req.host_url + root + path)

@@ -299,9 +299,16 @@ OPERATIONS = {
             'X-Openstack-Artifact-Os-Hash-Value': 'The multihash.'}),
          204: ('The blob has no data yet.', None, {}),
          206: ('The range.', 'Data', {
-             'Content-Range': 'bytes FIRST-LAST/SIZE'})},
+             'Content-Range': 'bytes FIRST-LAST/SIZE'}),
+         303: ('The data of a read-only type is elsewhere (an image\'s '
+               'at /v2/images/{id}/file).', None, {
+                   'Location': 'Where the data is.'})},
         errors=(403, 416, 503), parameters=[RANGE]),
 }
+
+# What a read-only type (images) serves; its other routes answer 405.
+READ_ONLY_OPERATIONS = ('list_artifacts', 'show_artifact', 'download_blob',
+                        'show_schema', 'show_list_schema')
 
 
 PATH_PARAMETERS = {'{artifact_id}': ID, '{tag}': TAG, '{member}': MEMBER}
@@ -404,6 +411,9 @@ def document(routes, types, version='1.0'):
         for method, function in sorted(methods.items()):
             operation = OPERATIONS[function.__name__]
             for type_cls in _types_for(operation.scope, types):
+                if getattr(type_cls, 'read_only', False) and \
+                        function.__name__ not in READ_ONLY_OPERATIONS:
+                    continue
                 expanded = (_expand(route, type_cls)
                             if type_cls is not None else [(route, [])])
                 for path, params in expanded:

@@ -119,10 +119,12 @@ def artifact_get(context, artifact_id, type_name=None):
 
 
 def artifact_list(context, type_name, filters=(), sorts=(), limit=25,
-                  marker=None, latest=False, member_status='accepted'):
+                  marker=None, latest=False, member_status='accepted',
+                  marker_values=None):
     return _call('artifact_list', context, type_name=type_name,
                  filters=list(filters), sorts=list(sorts), limit=limit,
-                 marker=marker, latest=latest, member_status=member_status)
+                 marker=marker, latest=latest, member_status=member_status,
+                 marker_values=marker_values)
 
 
 def artifact_update(context, artifact_id, type_name, values, expect=None):

@@ -58,7 +58,9 @@ def zeros_member(name, size):
     """A deflated zip member of ``size`` zero bytes, written in pieces
     (it deflates some 1000 times)."""
     def write(zf):
-        with zf.open(zipfile.ZipInfo(name), 'w', force_zip64=True) as f:
+        info = zipfile.ZipInfo(name)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(info, 'w', force_zip64=True) as f:
             piece = b'\x00' * MiB
             for _ in range(size // MiB):
                 f.write(piece)

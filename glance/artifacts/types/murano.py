@@ -129,12 +129,12 @@ def inspect_package(content, artifact, lookup):
                 "%s: Version '%s' (%s) differs from the artifact's version "
                 "'%s'" % (where, text, version, artifact['version']))
         classes = _mapping(manifest, 'Classes', where)
+        members = {inspection.normalized(n) for n in archive.names()}
         for class_name, path in classes.items():
             member = 'Classes/%s' % path
             if not isinstance(path, str) or \
                     inspection.check_member_name(path) is not None or \
-                    inspection.normalized(member) not in {
-                        inspection.normalized(n) for n in archive.names()}:
+                    inspection.normalized(member) not in members:
                 raise exception.Invalid(
                     "%s: class %s: its file %s is not in the package"
                     % (where, str(class_name)[:255], member[:255]))

@@ -25,15 +25,22 @@ TEST_AUTH_PIPELINE = ('testauth = cors http_proxy_to_wsgi versionnegotiation '
 
 
 def write_env(root, flavor='', types=ALL_TYPES, extra='',
-              more_stores=('fs2',), database=None, s3_bucket=None):
+              more_stores=('fs2',), database=None, s3_bucket=None,
+              inspect_content=False):
     """Config and data directories for one glance-api under ``root``
     (stores "fs" in root/store and "fs2" in root/fs2; ``database``, by
     default a SQLite file); returns the config directory. With
     ``s3_bucket``, an S3 backend "s3" on that bucket of the tests' moto
-    server is the default backend."""
+    server is the default backend.
+
+    Content inspection is off unless ``inspect_content``: most tests
+    send arbitrary bytes as the data of typed blobs (a Heat template of
+    random bytes, say) to test uploads, stores and quotas; the tests of
+    inspection turn it on."""
     confdir = os.path.join(root, 'etc')
     conf = dev.write_config(confdir, root, flavor=flavor, types=types,
-                            more_stores=more_stores, database=database)
+                            more_stores=more_stores, database=database,
+                            inspect_content=inspect_content)
     if s3_bucket:
         use_s3(conf, s3_bucket)
     if extra:

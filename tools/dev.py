@@ -55,6 +55,7 @@ enforce_scope = False
 
 [artifacts]
 enabled_types = {types}
+inspect_content = {inspect_content}
 """
 
 DEFAULT_TYPES = ('heat_templates,heat_environments,murano_packages,'
@@ -100,11 +101,13 @@ def ensure_venv():
 
 
 def write_config(confdir, datadir, flavor='', types=DEFAULT_TYPES,
-                 debug=False, more_stores=(), database=None):
+                 debug=False, more_stores=(), database=None,
+                 inspect_content=True):
     """A glance-api.conf and paste file for a development glance-api:
     ``database`` (by default a SQLite file in datadir), filesystem store
     "fs" in datadir/store, and one more filesystem store in datadir/NAME
-    for each name in ``more_stores``."""
+    for each name in ``more_stores``; ``inspect_content`` is [artifacts]
+    inspect_content."""
     database = database or 'sqlite:///%s/glance.sqlite' % datadir
     os.makedirs(confdir, exist_ok=True)
     for sub in ('store', 'staging', 'tasks') + tuple(more_stores):
@@ -115,7 +118,8 @@ def write_config(confdir, datadir, flavor='', types=DEFAULT_TYPES,
     with open(os.path.join(confdir, 'glance-api.conf'), 'w') as f:
         f.write(CONFIG.format(dev=datadir, flavor=flavor, types=types,
                               debug=debug, backends=backends,
-                              more_stores=sections, database=database))
+                              more_stores=sections, database=database,
+                              inspect_content=inspect_content))
     shutil.copy(os.path.join(ROOT, 'etc', 'glance-api-paste.ini'),
                 os.path.join(confdir, 'glance-api-paste.ini'))
     return os.path.join(confdir, 'glance-api.conf')

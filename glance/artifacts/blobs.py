@@ -6,7 +6,10 @@ limit and keeps the record alive, checks the digests the client sent, and
 only then makes the new data the blob's, in one transaction. Anything that
 fails on the way forgets the upload and deletes what was written; the
 blob keeps its previous state. A replaced blob's old data is deleted once
-the new data is recorded.
+the new data is recorded. Between the store and the record, the field's
+inspector (inspection.py) reads the stored data: content it refuses is
+an error like any other, and the fields it fills are written in the
+transaction that makes the data the blob's.
 """
 
 import functools
@@ -22,6 +25,7 @@ from oslo_log import log as logging
 from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import fields as f
+from glance.artifacts import inspection
 from glance.artifacts import notifier
 from glance.artifacts import policy
 from glance.artifacts import quota
@@ -212,7 +216,8 @@ class _Reader(object):
 @catalog.retry_on_change
 def _begin(context, type_cls, artifact_id, name, key, size, backend):
     """Check an upload against the artifact as it is and record it:
-    (size limit, backend, upload id)."""
+    (size limit, backend, upload id, quota limits, the artifact's API
+    view)."""
     record = catalog.get_record(context, type_cls, artifact_id)
     view = catalog.present(type_cls, record)
     catalog.check_owner(context, view)
@@ -254,21 +259,23 @@ def _begin(context, type_cls, artifact_id, name, key, size, backend):
             raise
         raise exception.Changed('A dead upload of the blob was cleaned '
                                 'up.')
-    return limit, backend, upload_id, limits
+    return limit, backend, upload_id, limits, view
 
 
 def upload(context, type_cls, artifact_id, name, key, body, size,
            content_type=None, md5=None, os_hash_value=None,
-           backend=None):
+           backend=None, types=None):
     """Store ``body`` (a file-like object) as the data of blob ``name``
-    (entry ``key`` of a blob dict); ``size`` is None when not declared."""
+    (entry ``key`` of a blob dict); ``size`` is None when not declared.
+    ``types`` are the enabled types, for the references an inspector
+    fills."""
     if content_type is not None and not MEDIA_TYPE.fullmatch(content_type):
         raise exception.Invalid('Invalid content type %r of the data'
                                 % content_type[:200])
     md5 = _check_digest('Content-MD5', md5, MD5_HEX_LENGTH)
     os_hash_value = _check_digest('The expected %s hash' %
                                   CONF.hashing_algorithm, os_hash_value)
-    limit, backend, upload_id, limits = _begin(
+    limit, backend, upload_id, limits, artifact = _begin(
         context, type_cls, artifact_id, name, key, size, backend)
     key = key or ''
     api = catalog.data_api()
@@ -297,6 +304,10 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
             raise exception.Invalid(
                 'The expected %s hash does not match the data received; '
                 'nothing was kept.' % CONF.hashing_algorithm)
+        changes = inspection.at_upload(
+            context, type_cls, name, key,
+            {'size': written, 'backend': backend, 'location': location},
+            artifact, types)
         record, previous = api.blob_upload_finish(
             context, artifact_id, type_cls.name, name, key, upload_id,
             {'status': 'active', 'size': written, 'checksum': checksum,
@@ -304,7 +315,7 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
              'os_hash_value': multihash,
              'content_type': content_type or 'application/octet-stream',
              'location': location, 'backend': backend or ''},
-            keep_for=catalog.kept_for())
+            keep_for=catalog.kept_for(), changes=changes)
     except BaseException:
         try:
             api.blob_upload_abort(context, artifact_id, name, key,

@@ -75,6 +75,21 @@ artifacts_opts = [
                help='Seconds for which data that nothing uses is left '
                     'alone by the garbage collector run by gc_interval; '
                     'the manage command takes --older-than.'),
+    cfg.BoolOpt('inspect_content', default=True,
+                help='Inspect the content of blobs whose type declares an '
+                     'inspector (the built-in types all do): a Heat '
+                     'template must be a HOT of a version Heat knows, a '
+                     'Murano package a zip with a manifest that agrees '
+                     'with the artifact, a TOSCA template a service '
+                     'template or CSAR, and so on. Broken or hostile '
+                     'content is refused with 400 and nothing is kept; '
+                     'the fields the content gives (such as a template\'s '
+                     'parameters or a package\'s classes) are filled with '
+                     'the upload, or with the activation for blobs larger '
+                     'than their type inspects at upload. Turned off, '
+                     'any bytes are accepted and those fields stay as '
+                     'they are; data uploaded meanwhile is not inspected '
+                     'later.'),
     cfg.BoolOpt('use_keystone_limits', default=False,
                 help='Enforce quotas of artifacts with Keystone unified '
                      'limits, read through oslo.limit with Glance\'s '

@@ -45,7 +45,8 @@ class Field(object):
     :param validators: callables that take a value and raise ValueError
         with a message when it is not acceptable
     :param description: shown in the JSON schema
-    :param readonly: clients never write it (system-managed common fields)
+    :param readonly: clients never write it: the server fills it (the
+        common fields such as status, or a blob's inspector)
     """
 
     kind = None
@@ -597,24 +598,66 @@ def referenced_ids(field, value):
 
 
 class Blob(Field):
-    """Binary data uploaded with PUT; its state is set by the server."""
+    """Binary data uploaded with PUT; its state is set by the server.
+
+    :param max_size: the largest data accepted, in bytes
+    :param inspector: a callable that looks at the data of an upload
+        before it becomes the blob's, refuses content that is broken and
+        gives values of the type's fields:
+        ``inspector(content, artifact, lookup) -> {field name: value}``
+        (see glance.artifacts.inspection for what it gets)
+    :param inspect_on_activate_above: data larger than this many bytes is
+        inspected when the artifact is activated instead of at its
+        upload (None: always at the upload)
+    """
     kind = 'blob'
     json_type = 'object'
     DEFAULT_MAX_SIZE = 2 ** 40
 
-    def __init__(self, max_size=DEFAULT_MAX_SIZE, **flags):
+    def __init__(self, max_size=DEFAULT_MAX_SIZE, inspector=None,
+                 inspect_on_activate_above=None, **flags):
         if flags.get('sortable') or flags.get('filterable'):
             raise DeclarationError('a blob field cannot be sorted or '
                                    'filtered on')
         if flags.get('default') is not None:
             raise DeclarationError('a blob field has no default')
+        if inspector is not None and not callable(inspector):
+            raise DeclarationError('an inspector must be callable')
+        if inspect_on_activate_above is not None and (
+                inspector is None or isinstance(
+                    inspect_on_activate_above, bool) or not isinstance(
+                    inspect_on_activate_above, int) or
+                inspect_on_activate_above < 0):
+            raise DeclarationError('inspect_on_activate_above is a number '
+                                   'of bytes (0 or more) of a blob with an '
+                                   'inspector')
         self.max_size = max_size
+        self.inspector = inspector
+        self.inspect_on_activate_above = inspect_on_activate_above
         super(Blob, self).__init__(**flags)
+
+    def inspected_at_upload(self, size):
+        """Whether data of ``size`` bytes is inspected at its upload (else
+        at activation, or never without an inspector)."""
+        return self.inspector is not None and (
+            self.inspect_on_activate_above is None or
+            size <= self.inspect_on_activate_above)
+
+    def _inspection_schema(self, s):
+        if self.inspector is not None:
+            s['x-inspected'] = True
+            if self.inspect_on_activate_above is not None:
+                s['x-inspected-on-activate-above'] = \
+                    self.inspect_on_activate_above
+        return s
 
     def _check(self, value):
         raise InvalidValue('blob data is uploaded with PUT to the blob URL')
 
     def _schema(self):
+        return self._inspection_schema(self._blob_schema())
+
+    def _blob_schema(self):
         return {'type': 'object', 'readOnly': True,
                 'x-max-size': self.max_size,
                 'properties': {
@@ -642,10 +685,11 @@ class BlobDict(Blob):
         return {}
 
     def _schema(self):
-        return {'type': 'object', 'readOnly': True,
-                'x-max-size': self.max_size,
-                'maxProperties': self.max_count,
-                'additionalProperties': Blob._schema(self)}
+        return self._inspection_schema({
+            'type': 'object', 'readOnly': True,
+            'x-max-size': self.max_size,
+            'maxProperties': self.max_count,
+            'additionalProperties': self._blob_schema()})
 
 
 def _json_name(value):

@@ -6,6 +6,7 @@ from oslo_utils import timeutils
 from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import fields as f
+from glance.artifacts import inspection
 from glance.artifacts import notifier
 from glance.artifacts import policy
 from glance.db.artifacts import images
@@ -76,6 +77,10 @@ def activate(context, type_cls, artifact_id, types):
         raise exception.Invalid(
             'Cannot activate: %s must be set first (blobs with uploaded '
             'data).' % ', '.join(missing))
+    # Blobs too large to inspect at their upload are inspected now; the
+    # references they fill are checked with the others.
+    record, inspected = inspection.at_activation(context, type_cls, record,
+                                                 view, types)
     for name, _where, ref in catalog.references(type_cls, record):
         try:
             target = catalog.data_api().artifact_get(context, ref)
@@ -96,7 +101,7 @@ def activate(context, type_cls, artifact_id, types):
                 "it first." % (name, ref, target['status']))
     record = catalog.data_api().artifact_update(
         context, artifact_id, type_cls.name,
-        {'status': 'active', 'activated_at': timeutils.utcnow()},
+        dict(inspected, status='active', activated_at=timeutils.utcnow()),
         expect={'revision': record['revision']})
     notifier.notify(context, 'artifact.activate',
                     catalog.present(type_cls, record))

@@ -27,7 +27,8 @@ class Server(object):
     def __init__(self, root, flavor='', types=base.ALL_TYPES, extra='',
                  workers=2, threads=4, mode=None, store=None,
                  database=None, s3_bucket=None, hostname=None,
-                 registry_flavor='', registry_extra=''):
+                 registry_flavor='', registry_extra='',
+                 inspect_content=False):
         """Raises databases.Unavailable when GA_TEST_DATABASE names a
         server that cannot be reached.
 
@@ -40,7 +41,9 @@ class Server(object):
         etc/glance-api-paste.ini ('keystone': Glance's stock keystone
         pipeline; give tests/keystone.py's glance_options() as
         ``extra``); ``registry_flavor`` and ``registry_extra`` are the
-        registry's (tests/registry.py) in registry mode."""
+        registry's (tests/registry.py) in registry mode;
+        ``inspect_content`` turns content inspection on (see
+        base.write_env)."""
         self.root = root
         self.hostname = hostname
         self.bucket = None
@@ -63,7 +66,8 @@ class Server(object):
             database = None
         self.confdir = base.write_env(root, flavor=flavor, types=types,
                                       extra=extra, database=database,
-                                      s3_bucket=self.bucket)
+                                      s3_bucket=self.bucket,
+                                      inspect_content=inspect_content)
         self.port = free_port()
         self.workers = workers
         self.threads = threads

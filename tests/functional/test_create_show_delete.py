@@ -24,7 +24,7 @@ class TestCreate(base.FunctionalTest):
                          art['id'].replace('-', ''))
         expected = {
             'name': 'web', 'version': '1.2.0', 'description': 'Web tier',
-            'type_name': 'heat_templates', 'type_version': '1.0',
+            'type_name': 'heat_templates', 'type_version': '1.1',
             'owner': None, 'visibility': 'private', 'status': 'drafted',
             'protected': False, 'tags': ['a', 'b'],
             'metadata': {'team': 'ops'}, 'activated_at': None,

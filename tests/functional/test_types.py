@@ -15,7 +15,7 @@ class TestTypeList(base.FunctionalTest):
                           'tosca_templates'], names)
         heat = resp.json['artifact_types'][1]
         self.assertEqual('Heat template', heat['display_name'])
-        self.assertEqual('1.0', heat['type_version'])
+        self.assertEqual('1.1', heat['type_version'])
         self.assertIn('Heat Orchestration Template', heat['description'])
         self.assertEqual(
             [{'rel': 'self', 'href': '/v2/artifacts/heat_templates'},

@@ -122,6 +122,14 @@ class ArtifactType(object):
                 raise f.DeclarationError(
                     'field name %r must be 1-64 characters of a-z, 0-9 '
                     'and _, starting with a letter' % field_name)
+            if field.readonly and (field.required or
+                                   field.default is not None):
+                # Clients never give a read-only field: the server fills
+                # it (a blob's inspector), so it starts empty.
+                raise f.DeclarationError(
+                    'field %r: a read-only field is filled by the server; '
+                    'it can be neither required nor have a default'
+                    % field_name)
 
 
 class AnyType(ArtifactType):

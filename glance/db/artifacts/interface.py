@@ -52,11 +52,14 @@ blob_upload_reserve(context, artifact_id, field, key, upload_id, need,
 blob_upload_heartbeat(context, artifact_id, field, key, upload_id) -> bool
     Mark it alive; False once it is no longer recorded.
 blob_upload_finish(context, artifact_id, type_name, field, key, upload_id,
-                   values, keep_for=None)
+                   values, keep_for=None, changes=None)
     -> (record, replaced blob row or None)
     Make the uploaded data the blob's; Conflict if the upload was dropped.
     With keep_for, the replaced data becomes a pending delete (and None is
-    returned for it).
+    returned for it). ``changes`` are artifact values as artifact_update
+    takes them (the fields an inspection of the data filled), written in
+    the same transaction: the blob becomes active with them or not at
+    all.
 blob_upload_abort(context, artifact_id, field, key, upload_id) -> bool
     Forget an upload.
 blob_upload_list(context, artifact_id=None) -> [upload row]

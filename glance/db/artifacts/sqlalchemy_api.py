@@ -714,13 +714,15 @@ def blob_upload_reserve(context, artifact_id, field, key, upload_id, need,
 
 @_retry
 def blob_upload_finish(context, artifact_id, type_name, field, key,
-                       upload_id, values, keep_for=None):
+                       upload_id, values, keep_for=None, changes=None):
     """Make the uploaded data the blob's, in one transaction.
 
     Returns (artifact record, the blob row it replaced or None); Conflict
     when the upload is no longer recorded. With ``keep_for`` (seconds),
     the replaced data goes to the pending deletes instead, and None is
-    returned for it."""
+    returned for it. ``changes`` (values as artifact_update takes them:
+    the fields an inspection of the data filled) are written in the same
+    transaction."""
     b = models.blobs
     now = timeutils.utcnow()
     with get_engine().begin() as conn:
@@ -750,8 +752,14 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
                 _keep(conn, [previous._mapping], keep_for)
                 previous = None
         conn.execute(U.delete().where(*_upload_key(artifact_id, field, key)))
-        conn.execute(A.update().where(A.c.id == artifact_id)
-                     .values(updated_at=now))
+        cols = _columns(changes or {})
+        try:
+            conn.execute(A.update().where(A.c.id == artifact_id)
+                         .values(updated_at=now, **cols))
+        except db_exc.DBDuplicateEntry:
+            raise _duplicate(dict(record, **cols))
+        if changes:
+            _write_children(conn, artifact_id, changes)
         record = _get(conn, context, artifact_id, type_name)
     return record, (dict(previous._mapping) if previous is not None
                     else None)

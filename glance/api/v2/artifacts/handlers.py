@@ -314,7 +314,8 @@ def upload_blob(api, req, type_name, artifact_id, blob, key=None):
                      content_type=req.headers.get(TYPE_HEADER),
                      md5=req.headers.get('Content-MD5'),
                      os_hash_value=req.headers.get(HASH_HEADER),
-                     backend=req.headers.get(STORE_HEADER))
+                     backend=req.headers.get(STORE_HEADER),
+                     types=api.types)
     return webob.Response(status=204)
 
 

@@ -193,10 +193,16 @@ def blob_upload_heartbeat(context, artifact_id, field, key, upload_id):
 
 
 def blob_upload_finish(context, artifact_id, type_name, field, key,
-                       upload_id, values, keep_for=None):
+                       upload_id, values, keep_for=None, changes=None):
+    extra = {}
+    if changes is not None:
+        # Only when there are some, so that a registry that predates
+        # them still takes the uploads that fill no fields.
+        extra['changes'] = changes
     return _call('blob_upload_finish', context, artifact_id=artifact_id,
                  type_name=type_name, field=field, key=key,
-                 upload_id=upload_id, values=values, keep_for=keep_for)
+                 upload_id=upload_id, values=values, keep_for=keep_for,
+                 **extra)
 
 
 def blob_upload_abort(context, artifact_id, field, key, upload_id):

@@ -16,6 +16,8 @@ def walkthrough():
 
 
 class TestReadme(test_server.ServerTest):
+    # As `tools/dev.py serve` runs: content inspection on.
+    options = {'inspect_content': True}
 
     def test_quick_start_has_the_two_commands(self):
         with open(os.path.join(base.ROOT, 'README.md')) as f:

@@ -6,10 +6,15 @@ Glance's own /v2/images API through the same pipeline."""
 import hashlib
 import urllib.parse
 
+from oslo_config import cfg
+
 from tests import base as test_base
 from tests import databases
 from tests import registry
 from tests.functional import base
+from tests.functional import samples
+
+CONF = cfg.CONF
 
 IMAGES = '/v2/artifacts/images'
 ALL = '/v2/artifacts/all'
@@ -343,3 +348,50 @@ class TestReferencesToImages(ImagesTest):
                          "'ref_dict' refers to %s, which is gone or which "
                          "you cannot see; remove the reference."
                          % image['id'])
+
+
+class TestTypesThatReferToImages(ImagesTest):
+
+    def setUp(self):
+        super(TestTypesThatReferToImages, self).setUp()
+        CONF.set_override('inspect_content', True, group='artifacts')
+        self.addCleanup(CONF.clear_override, 'inspect_content',
+                        group='artifacts')
+
+    def test_a_murano_package_filled_from_its_manifest_depends_on_an_image(
+            self):
+        image = self.image(name='web-base', data=b'disk')
+        resp = self.request('POST', '/v2/artifacts/murano_packages',
+                            body={'name': 'io.example.Web',
+                                  'version': '1.2.0',
+                                  'images': [image['id']]}, identity=OWNER)
+        self.assertEqual(201, resp.status_int, resp.text)
+        art = resp.json
+        resp = self.request('PUT', art['self'] + '/package',
+                            raw=samples.murano_package(), identity=OWNER,
+                            content_type='application/octet-stream')
+        self.assertEqual(204, resp.status_int, resp.text)
+        self.assertEqual(204, self.request(
+            'POST', art['self'] + '/actions/activate',
+            identity=OWNER).status_int)
+        view = self.get(art['self'] + '?dependencies=transitive')
+        self.assertEqual(
+            ('Library', 'Web server', ['io.example.Port', 'io.example.Web'],
+             ['web', 'http'], ['Web'], [image['id']], 'active'),
+            (view['package_type'], view['display_name'],
+             sorted(view['class_definitions']), view['keywords'],
+             view['categories'], view['images'], view['status']))
+        self.assertEqual([(image['id'], 'images', 'active')],
+                         [(n['id'], n['type_name'], n['status'])
+                          for n in view['dependency_graph']['artifacts']])
+
+    def test_image_fields_take_only_images(self):
+        resp = self.request('POST', '/v2/artifacts/heat_environments',
+                            body={'name': 'env'}, identity=OWNER)
+        env = resp.json
+        resp = self.request('POST', '/v2/artifacts/heat_templates',
+                            body={'name': 'stack', 'images': [env['id']]},
+                            identity=OWNER)
+        self.assertError(400, resp, "'images' refers to %s, a "
+                                    "heat_environments; it takes images."
+                         % env['id'])

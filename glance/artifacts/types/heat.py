@@ -159,6 +159,11 @@ class HeatTemplate(base.ArtifactType):
         'environments': f.ReferenceDict(
             allowed_types=['heat_environments'], mutable=True,
             description='Environments to use with the template, by name.'),
+        'images': f.ReferenceList(
+            allowed_types=['images'],
+            description='Glance images the template boots servers from; '
+                        'each must be an image you can see, and active '
+                        'for the template to be activated.'),
         'default_envs': f.List(f.String(min_length=1), mutable=True,
                                description='Names of the environments '
                                            'to apply by default.'),

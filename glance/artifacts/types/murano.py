@@ -208,4 +208,9 @@ class MuranoPackage(base.ArtifactType):
                         'partial one such as 1.2 for every 1.2.x, '
                         'comparisons such as >=1.0,<2.0, or null for any); '
                         'a required package you cannot see is left out.'),
+        'images': f.ReferenceList(
+            allowed_types=['images'],
+            description='Glance images the application deploys; each must '
+                        'be an image you can see, and active for the '
+                        'package to be activated.'),
     }

@@ -120,11 +120,14 @@ def download(url):
 
 
 class PeakRSS(threading.Thread):
-    """Peak of the summed RSS of a process tree while it runs."""
+    """Peak of the summed RSS of a process tree while it runs, sampled
+    every ``interval`` seconds (tests/e2e/test_inspection.py uses it too).
+    """
 
-    def __init__(self, pid):
+    def __init__(self, pid, interval=0.05):
         super(PeakRSS, self).__init__(daemon=True)
         self.root = psutil.Process(pid)
+        self.interval = interval
         self.stop = threading.Event()
         self.base = self.sample()
         self.peak = self.base
@@ -141,12 +144,12 @@ class PeakRSS(threading.Thread):
     def run(self):
         while not self.stop.is_set():
             self.peak = max(self.peak, self.sample())
-            time.sleep(0.05)
+            time.sleep(self.interval)
 
     def growth(self):
         self.stop.set()
         self.join()
-        return self.peak - self.base
+        return max(self.peak, self.sample()) - self.base
 
 
 def use_s3(conf):

@@ -478,12 +478,11 @@ class Client(object):
 
 
 def _items(doc):
-    """The listed items of a list response, or [the item] of a show."""
-    if 'images' in doc:
-        return doc['images']
-    if 'artifacts' in doc:
-        return doc['artifacts']
-    return [doc]
+    """The listed items of a list response, or [the item] of a show (an
+    artifact may have a field named images)."""
+    if 'first' not in doc:
+        return [doc]
+    return doc['images'] if 'images' in doc else doc['artifacts']
 
 
 def _expect(problems, what, expected, actual):

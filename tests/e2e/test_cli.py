@@ -303,7 +303,7 @@ class TestCliWithoutAuth(CliMixin, test_server.ServerTest):
         self.assertRegex(
             stderr,
             r"^Unknown artifact type 'no_such_type'; the enabled types are: "
-            r"heat_environments, heat_templates, murano_packages, "
+            r"heat_environments, heat_templates, images, murano_packages, "
             r"sample_artifacts, tosca_templates \(HTTP 404\) "
             r"\(Request-ID: req-[0-9a-f-]+\)\n$")
 

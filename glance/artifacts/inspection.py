@@ -39,6 +39,7 @@ import json
 import re
 import stat
 import struct
+import time
 import zipfile
 import zlib
 
@@ -576,6 +577,7 @@ def inspect(context, type_cls, name, key, blob, artifact, types):
     field = type_cls.fields[name]
     content = Content(name, key, blob['size'], blob['backend'],
                       blob['location'])
+    started = time.monotonic()
 
     def lookup(type_name, artifact_name, versions=None):
         return _lookup(context, type_name, artifact_name, versions)
@@ -599,6 +601,10 @@ def inspect(context, type_cls, name, key, blob, artifact, types):
         changes[field_name] = catalog._validated(target, field_name, value)
     catalog._check_references(context, type_cls, artifact['id'], changes,
                               types or {type_cls.name: type_cls})
+    LOG.info('Inspected %s of %s %s (%d bytes) in %.3f s: %d bytes read '
+             'in %d range reads', content.where, type_cls.name,
+             artifact['id'], content.size, time.monotonic() - started,
+             content.bytes_read, content.reads)
     return changes
 
 

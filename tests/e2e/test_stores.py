@@ -68,6 +68,18 @@ class StoreTest(testtools.TestCase):
         self.server.start()
         self.addCleanup(self.server.stop)
 
+    def log_excerpt(self, lines=80):
+        """The last of glance-api's log lines about errors, deleted data
+        and garbage collection (tools/dev.py's configuration logs to
+        glance-api.log in the server's root)."""
+        path = os.path.join(self.server.root, 'glance-api.log')
+        with open(path, errors='replace') as f:
+            found = [line for line in f
+                     if any(word in line for word in (
+                         'ERROR', 'WARNING', 'Deleted', 'Aborted',
+                         'Garbage', 'Cleaned', 'ended'))]
+        return ''.join(found[-lines:])
+
     def restart(self, extra, workers=1):
         """The same host again, with more options."""
         self.server.stop()
@@ -249,8 +261,14 @@ class GarbageTests(object):
         collector.join(300)
         live = {url: md5 for url, md5 in expected.items() if md5}
         for url, md5 in sorted(live.items()):
-            status, _h, body = self.server.request('GET', url + '/' +
-                                                   self.FIELD)
+            try:
+                status, _h, body = self.server.request('GET', url + '/' +
+                                                       self.FIELD)
+            except http.client.IncompleteRead as e:
+                self.fail('The data of %s broke off after %d bytes. What '
+                          'glance-api logged of errors, deletes and '
+                          'collections:\n%s'
+                          % (url, len(e.partial), self.log_excerpt()))
             self.assertEqual((200, md5),
                              (status, hashlib.md5(body).hexdigest()))
         # Nothing else is left once the collector has had its turn.

@@ -22,6 +22,10 @@ connection = {database}
 
 [paste_deploy]
 flavor = {flavor}
+
+[artifacts]
+# The types glance-api serves (the registry leaves images to glance-api).
+enabled_types = {types}
 '''
 
 
@@ -43,7 +47,8 @@ class Registry(object):
         with open(os.path.join(self.confdir,
                                'glance-artifacts-registry.conf'), 'w') as f:
             f.write(CONF.format(root=root, database=database,
-                                flavor=flavor) + extra)
+                                flavor=flavor, types=base.ALL_TYPES) +
+                    extra)
         shutil.copy(os.path.join(base.ROOT, 'etc',
                                  'glance-artifacts-registry-paste.ini'),
                     self.confdir)

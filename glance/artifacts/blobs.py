@@ -213,13 +213,10 @@ class _Reader(object):
         self._thread.join()
 
 
-@catalog.retry_on_change
-def _begin(context, type_cls, artifact_id, name, key, size, backend):
-    """Check an upload against the artifact as it is and record it:
-    (size limit, backend, upload id, quota limits, the artifact's API
-    view)."""
-    record = catalog.get_record(context, type_cls, artifact_id)
-    view = catalog.present(type_cls, record)
+def check_upload(context, type_cls, view, name, key, size):
+    """Whether the caller may upload ``size`` bytes (None: unknown) to
+    blob ``name`` (entry ``key``) of the artifact ``view``; returns the
+    size limit of the upload."""
     catalog.check_owner(context, view)
     policy.authorize(context, 'artifacts:upload_blob',
                      {'project_id': view['owner'] or ''})
@@ -237,6 +234,18 @@ def _begin(context, type_cls, artifact_id, name, key, size, backend):
         raise exception.TooLarge(
             'The data (%d bytes) is larger than the limit of %d bytes for '
             '%s.' % (size, limit, name))
+    return limit
+
+
+@catalog.retry_on_change
+def _begin(context, type_cls, artifact_id, name, key, size, backend):
+    """Check an upload against the artifact as it is and record it:
+    (size limit, backend, upload id, quota limits, the artifact's API
+    view)."""
+    record = catalog.get_record(context, type_cls, artifact_id)
+    view = catalog.present(type_cls, record)
+    limit = check_upload(context, type_cls, view, name, key, size)
+    key = key or ''
     backend = _backend(context, type_cls, backend)
     upload_id = str(uuid.uuid4())
     limits = quota.limits(view['owner'], [quota.SIZE_TOTAL,

@@ -203,7 +203,12 @@ def _check_visibility_change(context, visibility):
 
 # -- operations --------------------------------------------------------------
 
-def create(context, type_cls, body, types):
+def creation_values(context, type_cls, body, types, artifact_id,
+                    foreign=False):
+    """The data API values of a new artifact ``artifact_id`` of the
+    caller's project, from the fields in ``body``, after every check of a
+    creation (policy, writable fields, validation, visibility,
+    references; ``foreign`` as in _check_references)."""
     policy.authorize(context, 'artifacts:create_artifact',
                      {'owner': context.owner})
     if not isinstance(body, dict):
@@ -219,12 +224,18 @@ def create(context, type_cls, body, types):
                         if name in body else
                         _validated(field, name, field.initial()))
     _check_visibility_change(context, values['visibility'])
-    artifact_id = str(uuid.uuid4())
-    _check_references(context, type_cls, artifact_id, values, types)
+    _check_references(context, type_cls, artifact_id, values, types,
+                      foreign)
     values = _values(type_cls, values)
     values.update(id=artifact_id, type_name=type_cls.name,
                   type_version=type_cls.type_version, owner=context.owner,
                   status='drafted')
+    return values
+
+
+def create(context, type_cls, body, types):
+    values = creation_values(context, type_cls, body, types,
+                             str(uuid.uuid4()))
     limits = quota.limits(context.owner, [quota.COUNT_TOTAL])
     view = present(type_cls, data_api().artifact_create(context, values,
                                                         limits=limits))
@@ -320,10 +331,10 @@ def check_owner(context, view):
                       'owner': view['owner'] or ''})
 
 
-@retry_on_change
-def delete(context, type_cls, artifact_id, types):
-    record = get_record(context, type_cls, artifact_id)
-    view = present(type_cls, record)
+def check_delete(context, type_cls, view, types):
+    """Whether the caller may delete the artifact ``view`` now: policy,
+    protection, and no artifact referring to it."""
+    artifact_id = view['id']
     check_owner(context, view)
     policy.authorize(context, 'artifacts:delete_artifact',
                      {'project_id': view['owner'] or ''})
@@ -343,6 +354,13 @@ def delete(context, type_cls, artifact_id, types):
             'first.' % (artifact_id, ', '.join(
                 seen + (['%d artifact(s) you cannot see' % unseen]
                         if unseen else []))))
+
+
+@retry_on_change
+def delete(context, type_cls, artifact_id, types):
+    record = get_record(context, type_cls, artifact_id)
+    view = present(type_cls, record)
+    check_delete(context, type_cls, view, types)
     keep_for = kept_for()
     record = data_api().artifact_delete(
         context, artifact_id, type_cls.name,
@@ -373,17 +391,39 @@ def update(context, type_cls, artifact_id, patch, types):
     touched = set()
     for number, op in enumerate(patch, 1):
         touched.add(_apply(type_cls, doc, op, number))
-    changes = {}
-    for name in touched:
-        field = type_cls.all_fields()[name]
-        new = doc.get(name)
-        if new is None and not field.scalar:
-            new = field.empty()
-        new = _validated(field, name, new)
-        if new != view[name]:
-            changes[name] = new
+    changes = checked_changes(context, type_cls, view, {
+        name: doc.get(name) for name in touched}, types)
     if not changes:
         return view
+    record = data_api().artifact_update(
+        context, artifact_id, type_cls.name, _values(type_cls, changes),
+        expect={'revision': record['revision']})
+    view = present(type_cls, record)
+    notifier.notify(context, 'artifact.update', view)
+    return view
+
+
+def checked_changes(context, type_cls, view, new, types, readonly=(),
+                    foreign=False):
+    """The fields of ``new`` ({name: value}, None for removed) whose
+    validated values differ from the artifact ``view``, after every check
+    of a change by the caller: policy, writable fields (and the
+    ``readonly`` ones that the server fills), fields frozen after
+    activation, visibility, references (``foreign`` as in
+    _check_references)."""
+    check_owner(context, view)
+    changes = {}
+    for name, value in new.items():
+        if name not in readonly:
+            _check_writable(type_cls, name)
+        field = type_cls.all_fields()[name]
+        if value is None and not field.scalar:
+            value = field.empty()
+        value = _validated(field, name, value)
+        if value != view[name]:
+            changes[name] = value
+    if not changes:
+        return changes
     if view['status'] != 'drafted':
         frozen = sorted(n for n in changes
                         if not type_cls.all_fields()[n].mutable)
@@ -394,13 +434,9 @@ def update(context, type_cls, artifact_id, patch, types):
                                 'is' if len(frozen) == 1 else 'are'))
     if 'visibility' in changes:
         _check_visibility_change(context, changes['visibility'])
-    _check_references(context, type_cls, artifact_id, changes, types)
-    record = data_api().artifact_update(
-        context, artifact_id, type_cls.name, _values(type_cls, changes),
-        expect={'revision': record['revision']})
-    view = present(type_cls, record)
-    notifier.notify(context, 'artifact.update', view)
-    return view
+    _check_references(context, type_cls, view['id'], changes, types,
+                      foreign)
+    return changes
 
 
 def _apply(type_cls, doc, op, number):
@@ -490,10 +526,14 @@ def references(type_cls, record):
     return found
 
 
-def _check_references(context, type_cls, artifact_id, values, types):
+def _check_references(context, type_cls, artifact_id, values, types,
+                      foreign=False):
     """Every id that the reference fields in ``values`` hold names a
     visible artifact of an allowed type and version, and refers back
-    neither to this artifact nor, through others, to it."""
+    neither to this artifact nor, through others, to it. ``foreign``: an
+    id that the data API does not know is taken as checked elsewhere (the
+    registry, which never sees Glance's images, on glance-api's word:
+    glance-api found them among the images)."""
     for name, value in values.items():
         field = type_cls.all_fields()[name]
         ref = f.reference_of(field)
@@ -506,6 +546,8 @@ def _check_references(context, type_cls, artifact_id, values, types):
             try:
                 target = data_api().artifact_get(context, target_id)
             except exception.NotFound:
+                if foreign:
+                    continue
                 raise exception.Invalid(
                     "'%s' refers to %s: there is no artifact with that id "
                     "that you can see." % (name, target_id))
@@ -550,16 +592,20 @@ def _reaches(start, goal, types):
 
 # -- tags --------------------------------------------------------------------
 
-@retry_on_change
-def add_tag(context, type_cls, artifact_id, tag):
-    record = get_record(context, type_cls, artifact_id)
-    view = present(type_cls, record)
+def check_tag(context, view, tag):
+    """Whether the caller may add ``tag`` to the artifact ``view``."""
     check_owner(context, view)
     field = base.COMMON_FIELDS['tags']
     _validated(field.element, 'tag', tag)
     if tag not in view['tags'] and len(view['tags']) >= field.max_count:
         raise exception.TooLarge('Maximum tag count of %d exceeded.'
                                  % field.max_count)
+
+
+@retry_on_change
+def add_tag(context, type_cls, artifact_id, tag):
+    record = get_record(context, type_cls, artifact_id)
+    check_tag(context, present(type_cls, record), tag)
     data_api().artifact_tag_add(context, artifact_id, type_cls.name, tag,
                                 expect={'revision': record['revision']})
 

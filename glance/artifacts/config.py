@@ -75,6 +75,16 @@ artifacts_opts = [
                help='Seconds for which data that nothing uses is left '
                     'alone by the garbage collector run by gc_interval; '
                     'the manage command takes --older-than.'),
+    cfg.FloatOpt('gc_max_delete_fraction', default=0.1, min=0.0, max=1.0,
+                 help='A safety belt of the garbage collector: a pass that '
+                      'finds more unused data in a backend than this '
+                      'fraction of the artifact data it listed there '
+                      'deletes none of it and says so (in its report and '
+                      'the log), as a sign that what it read of the data '
+                      'in use may not be the truth. Check with '
+                      '"glance-artifacts-manage store gc --dry-run", which '
+                      'lists what would go, then run it with --force. 1.0 '
+                      'turns the check off.'),
     cfg.BoolOpt('inspect_content', default=True,
                 help='Inspect the content of blobs whose type declares an '
                      'inspector (the built-in types all do): a Heat '

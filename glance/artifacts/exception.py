@@ -10,12 +10,15 @@ class ArtifactError(Exception):
     pass
 
 
-class Invalid(ArtifactError):
-    """The request is malformed or a value is not acceptable (400)."""
+# Every error of the domain and of the data API.
+ERRORS = (ArtifactError, errors.DataError)
 
 
-class Forbidden(ArtifactError):
-    """The caller may see the artifact but not do this (403)."""
+# Raised by the domain and by the data API alike (the registry checks
+# calls as the domain does), so that they cross the registry unchanged.
+Invalid = errors.Invalid            # 400: malformed or unacceptable value
+Forbidden = errors.Forbidden        # 403: visible, but not the caller's to do
+TooLarge = errors.TooLarge          # 413: over a size or count limit
 
 
 class ReadOnly(Forbidden):
@@ -24,10 +27,6 @@ class ReadOnly(Forbidden):
 
 class UnknownType(ArtifactError):
     """No enabled type has that name (404)."""
-
-
-class TooLarge(ArtifactError):
-    """Data over a size limit, or a full store (413)."""
 
 
 class StorageFull(TooLarge):

@@ -1,12 +1,13 @@
-"""Garbage collection of blob data, safe while uploads run.
+"""Garbage collection of blob data, safe while uploads run, and failing
+closed.
 
 One pass:
 1. cleans up uploads whose uploader died (as any request would);
 2. carries out the pending deletes that are due (delayed_delete);
-3. lists the artifact data (``artifact-*``) of every backend that can be
-   listed (file and S3, incomplete S3 multipart uploads included), then
-   reads what is in use, and deletes what nothing uses and is older than
-   the grace period.
+3. lists the artifact data (``artifact-<uuid>``) of every backend that
+   can be listed (file and S3, incomplete S3 multipart uploads included),
+   then reads what is in use, and deletes what nothing uses and is older
+   than the grace period.
 
 Listing before reading what is in use is what makes it safe: data is
 written only after its upload is recorded, and moves from the upload to a
@@ -14,6 +15,14 @@ blob to a pending delete in single transactions, read in that order, so
 data that exists when it is listed is seen in use unless it is garbage.
 Glance's images in the same store are never touched: their names do not
 start with ``artifact-``.
+
+When in doubt it keeps the data. Deleting is decided only on an answer
+that is the truth: a read of what is in use that fails or is refused (the
+data API raises rather than answering empty to a caller that may not read
+it) deletes nothing in that backend, and the report names the error. And
+a pass that would delete more than ``[artifacts] gc_max_delete_fraction``
+of what it listed in a backend deletes nothing there unless forced: a
+whole store of garbage is more likely a wrong answer than a fact.
 """
 
 import random
@@ -30,51 +39,98 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
-def collect(older_than, dry_run=False):
+def _error(e):
+    return '%s: %s' % (type(e).__name__, e)
+
+
+def collect(older_than, dry_run=False, force=False):
     """One pass; returns a report: {'dead_uploads': n, 'pending_deleted':
-    n, 'backends': {name: {'listed', 'orphans', 'bytes', 'deleted',
-    'young'} or {'error'}}} ('bytes' of the orphans; 'young' counts
-    unused data left for being newer than ``older_than`` seconds). A dry
-    run only counts."""
+    n, 'errors': [...], 'backends': {name: {'listed', 'orphans', 'bytes',
+    'deleted', 'young'}, with 'refused' when the safety belt held, 'error'
+    when the backend could not be collected, and 'orphan_names' in a dry
+    run}} ('bytes' of the orphans; 'young' counts unused data left for
+    being newer than ``older_than`` seconds). A dry run deletes nothing
+    and names what would go; ``force`` deletes past
+    gc_max_delete_fraction. ``errors`` lists the steps that failed (the
+    clean-up of dead uploads, the pending deletes); ``failed(report)``
+    tells whether anything did."""
     api = catalog.data_api()
     admin = catalog.admin_context()
-    report = {'dead_uploads': 0, 'pending_deleted': 0, 'backends': {}}
+    report = {'dead_uploads': 0, 'pending_deleted': 0, 'errors': [],
+              'backends': {}}
     if not dry_run:
-        report['dead_uploads'] = catalog.clean_stale_uploads(
-            api.blob_upload_list(admin))
-        report['pending_deleted'] = _pending(api, admin)
+        try:
+            report['dead_uploads'] = catalog.clean_stale_uploads(
+                api.blob_upload_list(admin))
+        except Exception as e:
+            LOG.error('Garbage collection could not clean up dead uploads: '
+                      '%s', _error(e))
+            report['errors'].append('dead uploads: %s' % _error(e))
+        try:
+            report['pending_deleted'] = _pending(api, admin)
+        except Exception as e:
+            LOG.error('Garbage collection could not carry out the pending '
+                      'deletes: %s', _error(e))
+            report['errors'].append('pending deletes: %s' % _error(e))
     for backend in store.backends():
         if store.listable(backend):
             try:
-                counts = _collect(api, admin, backend, older_than, dry_run)
+                counts = _collect(api, admin, backend, older_than, dry_run,
+                                  force)
             except Exception as e:
-                LOG.exception('Garbage collection of backend %s failed',
-                              backend)
-                counts = {'error': '%s: %s' % (type(e).__name__, e)}
+                LOG.exception('Garbage collection of backend %s failed; '
+                              'nothing was deleted there', backend)
+                counts = {'error': _error(e)}
             report['backends'][backend or 'default'] = counts
     return report
 
 
-def _collect(api, admin, backend, older_than, dry_run):
+def failed(report):
+    """Whether a pass left something undone: an error, or a backend whose
+    deletes the safety belt held."""
+    return bool(report['errors']) or any(
+        'error' in counts or 'refused' in counts
+        for counts in report['backends'].values())
+
+
+def _collect(api, admin, backend, older_than, dry_run, force):
     items = list(store.list_data(backend))
+    # Raises (and so deletes nothing) when what is in use cannot be read.
     in_use = _in_use(api.blob_data_in_use(admin))
     counts = {'listed': len(items), 'orphans': 0, 'bytes': 0,
               'deleted': 0, 'young': 0}
+    orphans = []
     for item in items:
         if item.name in in_use:
             continue
         if item.age < older_than:
             counts['young'] += 1
             continue
-        counts['orphans'] += 1
-        counts['bytes'] += item.size
-        if not dry_run:
-            try:
-                item.delete()
-                counts['deleted'] += 1
-            except Exception as e:
-                LOG.warning('Could not delete unused blob data %s from '
-                            'backend %s: %s', item.name, backend, e)
+        orphans.append(item)
+    counts['orphans'] = len(orphans)
+    counts['bytes'] = sum(item.size for item in orphans)
+    if dry_run:
+        counts['orphan_names'] = sorted(item.name for item in orphans)
+        return counts
+    limit = CONF.artifacts.gc_max_delete_fraction * len(items)
+    if orphans and len(orphans) > limit and not force:
+        counts['refused'] = (
+            '%d of the %d pieces of data listed are unused, more than '
+            'gc_max_delete_fraction (%s) allows; nothing was deleted. Check '
+            'them with "glance-artifacts-manage store gc --dry-run", then '
+            'run it with --force.'
+            % (len(orphans), len(items),
+               CONF.artifacts.gc_max_delete_fraction))
+        LOG.warning('Garbage collection of backend %s: %s', backend,
+                    counts['refused'])
+        return counts
+    for item in orphans:
+        try:
+            item.delete()
+            counts['deleted'] += 1
+        except Exception as e:
+            LOG.warning('Could not delete unused blob data %s from '
+                        'backend %s: %s', item.name, backend, e)
     LOG.info('Garbage collection of backend %s: %s', backend, counts)
     return counts
 
@@ -101,7 +157,8 @@ def _pending(api, admin):
 def start_periodic():
     """Run collect() every gc_interval seconds (with some jitter, so that
     processes started together do not run together) in a daemon thread of
-    this process, when gc_interval is set."""
+    this process, when gc_interval is set. A pass that left something
+    undone is logged as an error."""
     interval = CONF.artifacts.gc_interval
     if not interval:
         return None
@@ -110,9 +167,12 @@ def start_periodic():
         while True:
             time.sleep(interval * random.uniform(0.8, 1.2))
             try:
-                collect(CONF.artifacts.gc_grace)
+                report = collect(CONF.artifacts.gc_grace)
             except Exception:
                 LOG.exception('Garbage collection of blob data failed')
+                continue
+            if failed(report):
+                LOG.error('Garbage collection left work undone: %s', report)
 
     thread = threading.Thread(target=run, name='artifacts-gc', daemon=True)
     thread.start()

@@ -137,7 +137,7 @@ class Content(object):
                 got += len(chunk)
                 if got >= length:
                     break
-        except exception.ArtifactError:
+        except exception.ERRORS:
             raise
         except Exception as e:
             raise exception.StoreUnavailable(
@@ -515,7 +515,7 @@ def open_zip(source, where):
         _count_entries(fp, size, where)
         fp.seek(0)
         zf = zipfile.ZipFile(fp)
-    except exception.ArtifactError:
+    except exception.ERRORS:
         raise
     except _ZIP_ERRORS as e:
         raise _invalid(where, 'not a valid zip archive: %s', e)

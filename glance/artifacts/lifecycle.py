@@ -55,19 +55,22 @@ def _unset(field, value):
     return value is None or value == [] or value == {} or value == ''
 
 
-@catalog.retry_on_change
-def activate(context, type_cls, artifact_id, types):
-    """drafted -> active, once everything required on activation is there
-    and every referenced artifact is active; repeating it is harmless."""
-    record = catalog.get_record(context, type_cls, artifact_id)
-    view = catalog.present(type_cls, record)
+def check_activation(context, type_cls, view):
+    """Whether the caller may activate the artifact ``view``: False when
+    it is active already."""
     policy.authorize(context, 'artifacts:activate_artifact',
                      {'project_id': view['owner'] or ''})
     if view['status'] == 'active':
-        return
+        return False
     if view['status'] != 'drafted':
         raise exception.Conflict('The artifact is %s; reactivate it '
                                  'instead.' % view['status'])
+    return True
+
+
+def check_ready(type_cls, record, view):
+    """Whether the artifact (``record``, ``view``) has what activation
+    needs: no upload in progress, every field required on activation."""
     if record['uploads']:
         raise exception.Conflict('An upload to the artifact is in '
                                  'progress; activate it when it ends.')
@@ -77,14 +80,18 @@ def activate(context, type_cls, artifact_id, types):
         raise exception.Invalid(
             'Cannot activate: %s must be set first (blobs with uploaded '
             'data).' % ', '.join(missing))
-    # Blobs too large to inspect at their upload are inspected now; the
-    # references they fill are checked with the others.
-    record, inspected = inspection.at_activation(context, type_cls, record,
-                                                 view, types)
+
+
+def check_references_active(context, type_cls, record, types,
+                            foreign=False):
+    """Every artifact the artifact ``record`` refers to is visible and
+    active (``foreign`` as in catalog._check_references)."""
     for name, _where, ref in catalog.references(type_cls, record):
         try:
             target = catalog.data_api().artifact_get(context, ref)
         except exception.NotFound:
+            if foreign:
+                continue
             raise exception.Conflict(
                 "Cannot activate: '%s' refers to %s, which is gone or "
                 "which you cannot see; remove the reference." % (name, ref))
@@ -99,6 +106,22 @@ def activate(context, type_cls, artifact_id, types):
             raise exception.Conflict(
                 "Cannot activate: '%s' refers to %s, which is %s; activate "
                 "it first." % (name, ref, target['status']))
+
+
+@catalog.retry_on_change
+def activate(context, type_cls, artifact_id, types):
+    """drafted -> active, once everything required on activation is there
+    and every referenced artifact is active; repeating it is harmless."""
+    record = catalog.get_record(context, type_cls, artifact_id)
+    view = catalog.present(type_cls, record)
+    if not check_activation(context, type_cls, view):
+        return
+    check_ready(type_cls, record, view)
+    # Blobs too large to inspect at their upload are inspected now; the
+    # references they fill are checked with the others.
+    record, inspected = inspection.at_activation(context, type_cls, record,
+                                                 view, types)
+    check_references_active(context, type_cls, record, types)
     record = catalog.data_api().artifact_update(
         context, artifact_id, type_cls.name,
         dict(inspected, status='active', activated_at=timeutils.utcnow()),
@@ -107,16 +130,31 @@ def activate(context, type_cls, artifact_id, types):
                     catalog.present(type_cls, record))
 
 
-@catalog.retry_on_change
-def _switch(context, type_cls, artifact_id, action, source, target):
-    view = catalog.get(context, type_cls, artifact_id)
+# The switches between active and deactivated: action -> (from, to).
+SWITCHES = {'deactivate': ('active', 'deactivated'),
+            'reactivate': ('deactivated', 'active')}
+
+
+def check_switch(context, view, action):
+    """Whether the caller may ``action`` (a key of SWITCHES) the artifact
+    ``view``: False when it is in the target status already."""
+    source, target = SWITCHES[action]
     policy.authorize(context, 'artifacts:%s_artifact' % action,
                      {'project_id': view['owner'] or ''})
     if view['status'] == target:
-        return
+        return False
     if view['status'] != source:
         raise exception.Forbidden('Not allowed to %s an artifact in '
                                   'status %s.' % (action, view['status']))
+    return True
+
+
+@catalog.retry_on_change
+def _switch(context, type_cls, artifact_id, action):
+    view = catalog.get(context, type_cls, artifact_id)
+    if not check_switch(context, view, action):
+        return
+    source, target = SWITCHES[action]
     record = catalog.data_api().artifact_update(
         context, artifact_id, type_cls.name, {'status': target},
         expect={'status': source})
@@ -126,10 +164,8 @@ def _switch(context, type_cls, artifact_id, action, source, target):
 
 def deactivate(context, type_cls, artifact_id):
     """active -> deactivated: data downloads are refused to non-admins."""
-    _switch(context, type_cls, artifact_id, 'deactivate', 'active',
-            'deactivated')
+    _switch(context, type_cls, artifact_id, 'deactivate')
 
 
 def reactivate(context, type_cls, artifact_id):
-    _switch(context, type_cls, artifact_id, 'reactivate', 'deactivated',
-            'active')
+    _switch(context, type_cls, artifact_id, 'reactivate')

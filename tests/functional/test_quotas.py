@@ -11,12 +11,14 @@ import uuid
 
 from glance import context as glance_context
 from glance.artifacts import semver
+from glance.artifacts.types import heat
 from glance.db import artifacts as artifacts_db
 from glance.db.artifacts import errors
 from tests import base as test_base
 from tests.functional import base
 
-MiB = 1024 * 1024
+KiB = 1024
+MiB = 1024 * KiB
 OCTETS = 'application/octet-stream'
 
 
@@ -27,7 +29,7 @@ def _context(project):
 
 def _values(project, name):
     return {'id': str(uuid.uuid4()), 'type_name': 'heat_templates',
-            'type_version': '1.0', 'name': name, 'version': '0.0.0',
+            'type_version': heat.HeatTemplate.type_version, 'name': name, 'version': '0.0.0',
             'version_key': semver.sort_key('0.0.0'), 'owner': project,
             'visibility': 'private', 'status': 'drafted',
             'protected': False, 'description': None, 'properties': {},
@@ -106,21 +108,23 @@ class TestQuotaChecks(base.FunctionalTest):
 
     def test_concurrent_uploads_cannot_together_pass_the_size_limit(self):
         artifacts = [self.new_artifact('u%d' % i) for i in range(8)]
-        limits = {'artifact_size_total': 10 * MiB,
+        # Each declares 320 KiB (the field takes at most 1 MiB).
+        limits = {'artifact_size_total': MiB,
                   'artifact_count_uploading': 100}
         results = _together([
-            lambda a=a: self.begin(a, 3 * MiB, limits) for a in artifacts])
+            lambda a=a: self.begin(a, 320 * KiB, limits) for a in artifacts])
         begun = [r for r in results if isinstance(r, str)]
         refused = [r for r in results if isinstance(r, errors.OverLimit)]
         self.assertEqual((3, 5), (len(begun), len(refused)), results)
-        self.assertIn('Over quota: project %s holds 9437184 bytes of blob '
-                      'data (uploads in progress included); 3145728 bytes '
-                      'more would pass its artifact_size_total limit of 10 '
-                      'MiB (10485760 bytes).' % self.project,
+        self.assertIn('Over quota: project %s holds 983040 bytes of blob '
+                      'data (uploads in progress included); 327680 bytes '
+                      'more would pass its artifact_size_total limit of 1 '
+                      'MiB (1048576 bytes).' % self.project,
                       str(refused[0]))
         usage = self.api.project_usage(self.context)
-        self.assertEqual((9 * MiB, 3), (usage['artifact_size_total'],
-                                        usage['artifact_count_uploading']))
+        self.assertEqual((960 * KiB, 3), (
+            usage['artifact_size_total'],
+            usage['artifact_count_uploading']))
 
     def test_concurrent_uploads_stop_exactly_at_the_uploading_limit(self):
         artifacts = [self.new_artifact('c%d' % i) for i in range(6)]

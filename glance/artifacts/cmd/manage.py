@@ -5,6 +5,12 @@ glance-manage's.
     glance-artifacts-manage --config-file ... db version
     glance-artifacts-manage --config-file ... store gc [--dry-run]
                                                        [--older-than SECONDS]
+                                                       [--force]
+
+``store gc`` exits with status 1 when the pass left anything undone: a
+step that failed or was refused (nothing is deleted on an answer that is
+not the truth), or a backend where more was unused than
+``[artifacts] gc_max_delete_fraction`` allows.
 """
 
 import json
@@ -47,7 +53,8 @@ def db_version():
 
 def store_gc():
     """Delete blob data that no blob and no upload uses, carry out due
-    delayed deletes and clean up dead uploads; prints what it found."""
+    delayed deletes and clean up dead uploads; prints what it found (a
+    dry run names what would be deleted)."""
     # The stores as glance-api configures them (glance.common.wsgi_app).
     from glance.common import wsgi_app
     if CONF.enabled_backends:
@@ -60,12 +67,14 @@ def store_gc():
         glance_store.create_stores(CONF)
     from glance.artifacts import gc
     report = gc.collect(CONF.category.older_than,
-                        dry_run=CONF.category.dry_run)
+                        dry_run=CONF.category.dry_run,
+                        force=CONF.category.force)
     report['dry_run'] = CONF.category.dry_run
     print(json.dumps(report, indent=2, sort_keys=True))
-    if any('error' in counts for counts in report['backends'].values()):
-        raise SystemExit('Some backends could not be collected; see '
-                         '"error" above.')
+    if gc.failed(report):
+        raise SystemExit('Garbage collection left work undone; see '
+                         '"errors", "error" and "refused" above. Nothing '
+                         'was deleted where they show.')
 
 
 COMMANDS = {'db': {'sync': db_sync, 'version': db_version},
@@ -96,6 +105,11 @@ def _add_commands(subparsers):
                     metavar='SECS',
                     help='leave unused data younger than this alone '
                          '(default 3600)')
+                action.add_argument(
+                    '--force', action='store_true',
+                    help='delete even when more of a backend is unused '
+                         'than [artifacts] gc_max_delete_fraction allows '
+                         '(check with --dry-run first)')
 
 
 def main(argv=None):

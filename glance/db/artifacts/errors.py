@@ -9,6 +9,20 @@ class NotFound(DataError):
     pass
 
 
+class Forbidden(DataError):
+    """The caller may not do this (an artifact of another project, a call
+    that belongs to glance-api itself)."""
+
+
+class Invalid(DataError):
+    """A value the data API does not take (a location that is not the
+    upload's, arguments of the wrong shape)."""
+
+
+class TooLarge(DataError):
+    """A value over a size or count limit."""
+
+
 class Duplicate(DataError):
     pass
 

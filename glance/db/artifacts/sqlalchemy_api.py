@@ -6,6 +6,7 @@ reads ``[database]`` as glance-api does.
 """
 
 import datetime
+import re
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
@@ -255,16 +256,31 @@ def artifact_get(context, artifact_id, type_name=None):
 
 # -- writing -----------------------------------------------------------------
 
-def _lock(conn, context, artifact_id, type_name, expect=None):
+def _check_owner(context, record):
+    """Only an artifact's own project, or an admin, writes it (Glance's
+    _check_mutate_authorization for images): a caller that skipped the
+    domain's policy checks still cannot change another project's
+    artifact, public or shared ones included."""
+    if context.is_admin:
+        return
+    if not record['owner'] or record['owner'] != context.owner:
+        raise errors.Forbidden(
+            'Artifact %s belongs to another project: only its owner or an '
+            'admin may change it.' % record['id'])
+
+
+def _lock(conn, context, artifact_id, type_name, expect=None,
+          may_write=_check_owner):
     """Begin a write of an artifact: take its row lock, as the first
     statement of the transaction, by moving its revision on.
 
     Writers of one artifact queue here, and since each takes this lock
     before any other, none waits for another in a cycle (nor does SQLite
     refuse to upgrade a read lock). Returns the visible record as it is
-    now; NotFound when it is not visible (or of another type), Changed
-    when a column no longer has the value ``expect`` gives it (such as
-    the revision the caller decided on).
+    now; NotFound when it is not visible (or of another type), Forbidden
+    when ``may_write`` (by default: its owner or an admin) refuses the
+    context, Changed when a column no longer has the value ``expect``
+    gives it (such as the revision the caller decided on).
     """
     expect = expect or {}
     where = [A.c.id == artifact_id] + [A.c[k] == v
@@ -274,6 +290,7 @@ def _lock(conn, context, artifact_id, type_name, expect=None):
     locked = conn.execute(A.update().where(*where).values(
         revision=A.c.revision + 1)).rowcount
     current = _get(conn, context, artifact_id, type_name)
+    may_write(context, current)
     if not locked:
         raise errors.Changed(
             'The artifact changed while this request was handled (%s).'
@@ -336,13 +353,19 @@ def _duplicate(values):
 def artifact_create(context, values, limits=None):
     """Insert an artifact; ``values`` holds its columns (with ``id``,
     ``version_key``), ``properties`` {field: [rows]}, ``tags`` and
-    ``metadata``. Duplicate when (type, name, version, owner) exists;
-    OverLimit when its owner has ``limits['artifact_count_total']``
-    artifacts already."""
+    ``metadata``. Forbidden unless its owner is the caller's project (or
+    the caller an admin); Duplicate when (type, name, version, owner)
+    exists; OverLimit when its owner has
+    ``limits['artifact_count_total']`` artifacts already."""
     now = timeutils.utcnow()
     cols = _columns(values)
     cols.update(id=values['id'], owner=values.get('owner') or '',
                 created_at=now, updated_at=now)
+    if not context.is_admin and (not context.owner or
+                                 cols['owner'] != context.owner):
+        raise errors.Forbidden('An artifact is created in the caller\'s '
+                               'own project, not in %s.'
+                               % (cols['owner'] or 'no project'))
     quota = _quota_project(cols['owner'], limits)
     try:
         with get_engine().begin() as conn:
@@ -637,6 +660,77 @@ def _upload_key(artifact_id, field, key):
             U.c.key == key]
 
 
+def _upload_caller(conn, context, artifact_id):
+    """Uploads are their artifact's: only its owner or an admin beats,
+    reserves for, aborts or lists them. False when the artifact is gone
+    (its uploads went with it); NotFound when the caller cannot see it,
+    Forbidden when it may see but not write it."""
+    if context.is_admin:
+        return True
+    row = conn.execute(sa.select(A.c.owner, _visible(A, context)
+                                 .label('visible'))
+                       .where(A.c.id == artifact_id)).first()
+    if row is None:
+        return False
+    if not row.visible:
+        raise errors.NotFound('no artifact with id %s' % artifact_id)
+    _check_owner(context, {'id': artifact_id, 'owner': row.owner})
+    return True
+
+
+# The names of upload ids (and so of data: glance.artifacts.store names
+# the data of upload U "artifact-U").
+UPLOAD_ID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
+                       r'[0-9a-f]{12}')
+DATA_PREFIX = 'artifact-'
+BLOB_VALUES = frozenset(('status', 'size', 'checksum', 'os_hash_algo',
+                         'os_hash_value', 'content_type', 'location',
+                         'backend'))
+
+
+def _check_upload(upload):
+    """An upload record as blob_upload_begin takes it."""
+    if not isinstance(upload, dict) or set(upload) - {
+            'upload_id', 'backend', 'process', 'reserved'}:
+        raise errors.Invalid('An upload is {"upload_id", "backend", '
+                             '"process", "reserved"}.')
+    if not (isinstance(upload.get('upload_id'), str) and
+            UPLOAD_ID.fullmatch(upload['upload_id'])):
+        raise errors.Invalid('An upload id is a UUID in its canonical '
+                             'form.')
+    for name in ('backend', 'process'):
+        if not (isinstance(upload.get(name), str) and
+                len(upload[name]) <= 255):
+            raise errors.Invalid("An upload's %s is a string of at most 255 "
+                                 "characters." % name)
+    reserved = upload.get('reserved') or 0
+    if not isinstance(reserved, int) or isinstance(reserved, bool) or \
+            reserved < 0:
+        raise errors.Invalid("An upload's reserved bytes are a "
+                             "non-negative integer.")
+
+
+def _check_data(upload_id, backend, values):
+    """The data that a finished upload makes the blob's is the data that
+    upload wrote: named after it, in the backend it recorded. No caller
+    points a blob at other data (another artifact's, or a file of the
+    host: OSSA-2014-041)."""
+    if not isinstance(values, dict) or set(values) - BLOB_VALUES:
+        raise errors.Invalid('Blob values are some of %s.'
+                             % ', '.join(sorted(BLOB_VALUES)))
+    location = values.get('location')
+    if not (isinstance(location, str) and
+            location.endswith('/' + DATA_PREFIX + upload_id)):
+        raise errors.Invalid(
+            'The data of upload %s is at a location named %s%s, in the '
+            'backend the upload recorded; %r is not.'
+            % (upload_id, DATA_PREFIX, upload_id, str(location)[:200]))
+    if (values.get('backend') or '') != (backend or ''):
+        raise errors.Invalid(
+            'Upload %s writes to backend %r, not %r.'
+            % (upload_id, backend or '', str(values.get('backend'))[:64]))
+
+
 @_retry
 def blob_upload_begin(context, artifact_id, type_name, field, key, upload,
                       expect=None, limits=None):
@@ -647,6 +741,7 @@ def blob_upload_begin(context, artifact_id, type_name, field, key, upload,
     ``expect``, OverLimit when the artifact's owner would pass
     ``limits`` (artifact_count_uploading, artifact_size_total in
     bytes)."""
+    _check_upload(upload)
     reserved = upload.get('reserved') or 0
     quota = _quota_project(_owner_of(artifact_id), limits)
     try:
@@ -676,6 +771,8 @@ def blob_upload_heartbeat(context, artifact_id, field, key, upload_id):
     """Mark the upload alive; False when it is no longer recorded (the
     artifact was deleted, or the upload was declared stale)."""
     with get_engine().begin() as conn:
+        if not _upload_caller(conn, context, artifact_id):
+            return False
         result = conn.execute(
             U.update().where(*_upload_key(artifact_id, field, key),
                              U.c.upload_id == upload_id)
@@ -695,6 +792,8 @@ def blob_upload_reserve(context, artifact_id, field, key, upload_id, need,
     with get_engine().begin() as conn:
         if quota:
             _lock_quota(conn, quota)
+        if not _upload_caller(conn, context, artifact_id):
+            return None
         where = _upload_key(artifact_id, field, key) + [
             U.c.upload_id == upload_id]
         held = conn.execute(sa.select(U.c.reserved).where(*where)).scalar()
@@ -731,12 +830,14 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
         except errors.NotFound:
             record = None
         current = conn.execute(
-            sa.select(U.c.upload_id).where(*_upload_key(artifact_id, field,
-                                                        key))).scalar()
-        if record is None or current != upload_id:
+            sa.select(U.c.upload_id, U.c.backend)
+            .where(*_upload_key(artifact_id, field, key))).first()
+        if record is None or current is None or \
+                current.upload_id != upload_id:
             raise errors.Conflict(
                 'The upload to %s was cancelled while it ran (the artifact '
                 'was deleted, or the upload was taken for dead).' % field)
+        _check_data(upload_id, current.backend, values)
         _check_drafted(record)
         where = [b.c.artifact_id == artifact_id, b.c.field == field,
                  b.c.key == key]
@@ -770,19 +871,33 @@ def blob_upload_abort(context, artifact_id, field, key, upload_id):
     """Forget the upload (its data is the caller's to delete); True when it
     was still recorded."""
     with get_engine().begin() as conn:
+        if not _upload_caller(conn, context, artifact_id):
+            return False
         return conn.execute(
             U.delete().where(*_upload_key(artifact_id, field, key),
                              U.c.upload_id == upload_id)).rowcount == 1
 
 
+def _admin_only(context, what):
+    """What belongs to glance-api's housekeeping is refused, never
+    answered empty, to other callers: an empty answer would tell the
+    garbage collector that nothing is in use."""
+    if not context.is_admin:
+        raise errors.Forbidden('Only an admin (glance-api\'s own '
+                               'housekeeping) reads %s.' % what)
+
+
 def blob_upload_list(context, artifact_id=None):
-    """Uploads in progress (of one artifact, or all for an admin)."""
+    """Uploads in progress: of one artifact (its owner's or an admin's),
+    or all of them (admin only)."""
     where = []
-    if artifact_id is not None:
-        where.append(U.c.artifact_id == artifact_id)
-    elif not context.is_admin:
-        return []
     with get_engine().connect() as conn:
+        if artifact_id is not None:
+            if not _upload_caller(conn, context, artifact_id):
+                return []
+            where.append(U.c.artifact_id == artifact_id)
+        else:
+            _admin_only(context, 'the uploads of every artifact')
         return _upload_rows(conn, *where)
 
 
@@ -805,8 +920,7 @@ def blob_data_in_use(context):
     locations of pending deletes}. Data moves from an upload to a blob to
     a pending delete, and they are read in that order, so that data moving
     meanwhile is seen at least once."""
-    if not context.is_admin:
-        return {'uploads': [], 'locations': [], 'pending': []}
+    _admin_only(context, 'what blob data is in use')
     b = models.blobs
     with get_engine().connect() as conn:
         uploads = [r[0] for r in conn.execute(sa.select(U.c.upload_id))]
@@ -818,8 +932,7 @@ def blob_data_in_use(context):
 
 def pending_delete_list(context, limit=1000):
     """Pending deletes whose time has come (admin only), oldest first."""
-    if not context.is_admin:
-        return []
+    _admin_only(context, 'the pending deletes')
     with get_engine().connect() as conn:
         return [dict(r._mapping) for r in conn.execute(
             sa.select(D).where(D.c.delete_after <= utcnow())
@@ -829,7 +942,8 @@ def pending_delete_list(context, limit=1000):
 @_retry
 def pending_delete_remove(context, ids):
     """Forget pending deletes that were carried out (admin only)."""
-    if not context.is_admin or not ids:
+    _admin_only(context, 'the pending deletes')
+    if not ids:
         return 0
     with get_engine().begin() as conn:
         return conn.execute(D.delete().where(D.c.id.in_(ids))).rowcount
@@ -965,8 +1079,12 @@ def artifact_tag_delete(context, artifact_id, type_name, tag):
 
 def artifact_referrers(context, artifact_id, fields):
     """Artifacts (any visibility) whose reference fields, given as
-    [(type_name, field_name)], hold ``artifact_id``: [{'id', 'type_name',
-    'name', 'version', 'visible'}]."""
+    [(type_name, field_name)], hold the visible ``artifact_id``: [{'id',
+    'type_name', 'name', 'version', 'visible': True}] for those the
+    caller can see, and a bare {'visible': False} for each of the others,
+    whose names are not the caller's to know."""
+    with get_engine().connect() as conn:
+        _get(conn, context, artifact_id, None)
     if not fields:
         return []
     match = sa.or_(*[sa.and_(A.c.type_name == t, P.c.name == n)
@@ -977,8 +1095,8 @@ def artifact_referrers(context, artifact_id, fields):
              .where(P.c.str_value == artifact_id, match)
              .distinct().order_by(A.c.id))
     with get_engine().connect() as conn:
-        return [dict(r._mapping, visible=bool(r.visible))
-                for r in conn.execute(query)]
+        return [dict(r._mapping, visible=True) if r.visible
+                else {'visible': False} for r in conn.execute(query)]
 
 
 # -- members -----------------------------------------------------------------
@@ -1011,9 +1129,16 @@ def member_create(context, artifact_id, type_name, member, expect=None):
 
 
 def member_list(context, artifact_id, type_name, member=None):
-    """Members of a visible artifact (only ``member`` when given)."""
+    """Members of a visible artifact (only ``member`` when given). Only
+    its owner and admins see every member; another project sees its own
+    membership, whatever it asks for."""
     with get_engine().connect() as conn:
-        _get(conn, context, artifact_id, type_name)
+        record = _get(conn, context, artifact_id, type_name)
+        if not context.is_admin and record['owner'] != context.owner:
+            if member is not None and member != context.owner:
+                return []
+            member = context.owner or ''
+
         query = sa.select(M).where(M.c.artifact_id == artifact_id)
         if member is not None:
             query = query.where(M.c.member == member)
@@ -1021,10 +1146,21 @@ def member_list(context, artifact_id, type_name, member=None):
             query.order_by(M.c.created_at, M.c.member))]
 
 
+def _check_member(member):
+    def may_write(context, record):
+        if not context.is_admin and context.owner != member:
+            raise errors.Forbidden('Only project %s itself (or an admin) '
+                                   'accepts or rejects its membership.'
+                                   % member)
+    return may_write
+
+
 @_retry
 def member_update(context, artifact_id, type_name, member, status):
+    """The member itself (or an admin) sets its status."""
     with get_engine().begin() as conn:
-        _lock(conn, context, artifact_id, type_name)
+        _lock(conn, context, artifact_id, type_name,
+              may_write=_check_member(member))
         where = [M.c.artifact_id == artifact_id, M.c.member == member]
         if not conn.execute(M.update().where(*where).values(
                 status=status, updated_at=timeutils.utcnow())).rowcount:

@@ -18,7 +18,20 @@ from glance.db.artifacts import errors
 ERRORS = {cls.__name__: cls for cls in (errors.NotFound, errors.Duplicate,
                                         errors.Conflict, errors.Changed,
                                         errors.InvalidMarker,
-                                        errors.OverLimit)}
+                                        errors.OverLimit, errors.Forbidden,
+                                        errors.Invalid, errors.TooLarge,
+                                        errors.Unavailable)}
+
+
+def error_to_wire(error):
+    """{'class', 'message'} of a data API error: the class is the nearest
+    one the wire knows (a domain's subclass, such as ReadOnly, travels as
+    its base, Forbidden)."""
+    name = next((cls.__name__ for cls in type(error).__mro__
+                 if ERRORS.get(cls.__name__) is cls), 'DataError')
+    return {'class': name, 'message': str(error)}
+
+
 DATETIME = '$datetime'
 
 
@@ -59,13 +72,10 @@ def loads(data):
     return json.loads(data, object_hook=_decode)
 
 
-class Context(object):
-    """The part of the caller's context the data API uses."""
-
-    def __init__(self, is_admin=False, owner=None):
-        self.is_admin = bool(is_admin)
-        self.owner = owner
-
-
 def context_to_wire(context):
-    return {'is_admin': bool(context.is_admin), 'owner': context.owner}
+    """What glance-api says of the caller: the registry's no-auth flavor
+    takes it as it is; the keystone flavor ignores it and reads the
+    caller's tokens."""
+    return {'is_admin': bool(context.is_admin), 'owner': context.owner,
+            'user_id': getattr(context, 'user_id', None),
+            'roles': list(getattr(context, 'roles', None) or [])}

@@ -156,7 +156,7 @@ def main():
 
         command = [os.path.join(BIN, 'glance-artifacts-manage'),
                    '--config-file', os.path.join(confdir, 'glance-api.conf'),
-                   'store', 'gc', '--older-than', '0']
+                   'store', 'gc', '--older-than', '0', '--force']
         if args.profile:
             command = [sys.executable, '-m', 'cProfile', '-o',
                        os.path.abspath(args.profile)] + command

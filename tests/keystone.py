@@ -12,8 +12,10 @@ bootstrap admin:
 - projects A, B and service; users admin_a (admin, member, reader on A),
   member_a (member, reader on A), reader_a (reader on A), member_b
   (member, reader on B), glance (service and admin on service, reader on
-  the system: oslo.limit reads limits with it) and nova (service on
-  service), all with the password ``Keystone.password``;
+  the system: oslo.limit reads limits with it), glance_svc (service on
+  service: glance's service user as secure RBAC has it, without admin)
+  and nova (service on service: another service), all with the password
+  ``Keystone.password``;
 - the service glance, of type image, with a public and an internal
   endpoint in RegionOne (``set_image_endpoint_url`` points them at a
   glance-api).
@@ -52,6 +54,7 @@ USERS = {
     'reader_a': ('A', ('reader',)),
     'member_b': ('B', ('member', 'reader')),
     'glance': ('service', ('service', 'admin')),
+    'glance_svc': ('service', ('service',)),
     'nova': ('service', ('service',)),
 }
 # A token is taken again this long before it expires.
@@ -394,9 +397,11 @@ class Keystone(object):
                              'region_id=%s&resource_name=%s'
                              % (self.image_service_id, REGION, resource))
         if found['registered_limits']:
-            self._system('PATCH', '/registered_limits/%s'
-                         % found['registered_limits'][0]['id'],
-                         {'registered_limit': {'default_limit': default}})
+            limit = found['registered_limits'][0]
+            if limit['default_limit'] != default:
+                self._system('PATCH', '/registered_limits/%s' % limit['id'],
+                             {'registered_limit': {
+                                 'default_limit': default}})
         else:
             self._system('POST', '/registered_limits', {'registered_limits': [
                 {'service_id': self.image_service_id, 'region_id': REGION,
@@ -454,17 +459,21 @@ class Keystone(object):
         return ('\n[artifacts_registry_auth]\n%s'
                 % self._password_options(username))
 
+    def limit_options(self):
+        """An [oslo_limit] section: unified limits read from here with
+        the glance user's system-scoped token."""
+        return ('\n[oslo_limit]\nauth_url = %s\nauth_type = password\n'
+                'user_domain_id = default\nusername = glance\n'
+                'password = %s\nsystem_scope = all\nendpoint_id = %s\n'
+                'endpoint_region_name = %s\n'
+                % (self.url, self.password, self.image_endpoint_id, REGION))
+
     def glance_options(self):
         """glance-api.conf sections: the keystone flavor, tokens
         validated here, and unified limits read from here with the glance
         user's system-scoped token."""
-        return ('%s\n[oslo_limit]\nauth_url = %s\nauth_type = password\n'
-                'user_domain_id = default\nusername = glance\n'
-                'password = %s\nsystem_scope = all\nendpoint_id = %s\n'
-                'endpoint_region_name = %s\n'
-                '\n[paste_deploy]\nflavor = keystone\n'
-                % (self.authtoken_options(), self.url, self.password,
-                   self.image_endpoint_id, REGION))
+        return ('%s%s\n[paste_deploy]\nflavor = keystone\n'
+                % (self.authtoken_options(), self.limit_options()))
 
 
 if __name__ == '__main__':

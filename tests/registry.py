@@ -5,7 +5,7 @@ glance-api's data API going through it (default: sqlalchemy, direct).
 """
 
 import os
-import shutil
+import re
 import subprocess
 import time
 
@@ -38,9 +38,11 @@ class Registry(object):
     ``database``, migrated with glance-artifacts-manage; ``flavor`` of
     etc/glance-artifacts-registry-paste.ini ('' for no auth, 'keystone'),
     ``extra`` appended to glance-artifacts-registry.conf (for the keystone
-    flavor, tests/keystone.py's authtoken_options())."""
+    flavor, tests/keystone.py's authtoken_options()); ``paste_options``
+    replace options of the keystone flavor's app (glance_api_users...)."""
 
-    def __init__(self, root, database, flavor='', extra=''):
+    def __init__(self, root, database, flavor='', extra='',
+                 paste_options=None):
         from tests.e2e import server as server_mod
         self.confdir = os.path.join(root, 'registry-etc')
         os.makedirs(self.confdir, exist_ok=True)
@@ -49,9 +51,18 @@ class Registry(object):
             f.write(CONF.format(root=root, database=database,
                                 flavor=flavor, types=base.ALL_TYPES) +
                     extra)
-        shutil.copy(os.path.join(base.ROOT, 'etc',
-                                 'glance-artifacts-registry-paste.ini'),
-                    self.confdir)
+        with open(os.path.join(base.ROOT, 'etc',
+                               'glance-artifacts-registry-paste.ini')) as f:
+            paste = f.read()
+        for option, value in (paste_options or {}).items():
+            paste, found = re.subn(r'(?m)^%s =.*$' % option,
+                                   '%s = %s' % (option, value), paste)
+            if not found:
+                raise ValueError('no option %s in the paste file' % option)
+        with open(os.path.join(self.confdir,
+                               'glance-artifacts-registry-paste.ini'),
+                  'w') as f:
+            f.write(paste)
         base.sync_databases(self.confdir, glance_tables=False,
                             conf_name='glance-artifacts-registry.conf')
         self.access_log = os.path.join(root, 'registry-access.log')

@@ -28,7 +28,7 @@ class Server(object):
                  workers=2, threads=4, mode=None, store=None,
                  database=None, s3_bucket=None, hostname=None,
                  registry_flavor='', registry_extra='',
-                 inspect_content=False):
+                 registry_paste=None, inspect_content=False):
         """Raises databases.Unavailable when GA_TEST_DATABASE names a
         server that cannot be reached.
 
@@ -41,7 +41,8 @@ class Server(object):
         etc/glance-api-paste.ini ('keystone': Glance's stock keystone
         pipeline; give tests/keystone.py's glance_options() as
         ``extra``); ``registry_flavor`` and ``registry_extra`` are the
-        registry's (tests/registry.py) in registry mode;
+        registry's (tests/registry.py) in registry mode, with
+        ``registry_paste`` options of its paste file;
         ``inspect_content`` turns content inspection on (see
         base.write_env)."""
         self.root = root
@@ -60,7 +61,8 @@ class Server(object):
             # and reaches the artifacts only through the registry.
             self.registry = registry.Registry(root, database,
                                               flavor=registry_flavor,
-                                              extra=registry_extra)
+                                              extra=registry_extra,
+                                              paste_options=registry_paste)
             atexit.register(self.registry.stop)
             extra = self.registry.api_options() + extra
             database = None

@@ -151,17 +151,17 @@ class StoreTest(testtools.TestCase):
         with open(os.path.join(self.root, 'store', name), 'wb') as f:
             f.write(data)
 
-    def manage(self, *args):
+    def manage(self, *args, status=0):
         result = subprocess.run(
             [os.path.join(base.BIN, 'glance-artifacts-manage'),
              '--config-file', os.path.join(self.server.confdir,
                                            'glance-api.conf')] + list(args),
             capture_output=True, text=True, timeout=300)
-        self.assertEqual(0, result.returncode, result.stderr[-3000:])
+        self.assertEqual(status, result.returncode, result.stderr[-3000:])
         return json.loads(result.stdout)
 
-    def gc(self, *args):
-        report = self.manage('store', 'gc', *args)
+    def gc(self, *args, status=0):
+        report = self.manage('store', 'gc', *args, status=status)
         return report, report['backends'][
             's3' if self.server.bucket else 'fs']
 
@@ -190,10 +190,12 @@ class GarbageTests(object):
         before = self.data()
         self.assertEqual(len(orphans) + 2, len(before))
 
+        names = sorted(n.replace('incomplete ', '') for n in orphans)
         report, counts = self.gc('--dry-run', '--older-than', '0')
         self.assertEqual({'listed': len(orphans) + 1,
                           'orphans': len(orphans), 'bytes': expected_bytes,
-                          'deleted': 0, 'young': 0}, counts)
+                          'deleted': 0, 'young': 0, 'orphan_names': names},
+                         counts)
         self.assertTrue(report['dry_run'])
         self.assertEqual(before, self.data())
 
@@ -202,7 +204,16 @@ class GarbageTests(object):
             counts['orphans'], counts['deleted'], counts['young']))
         self.assertEqual(before, self.data())
 
-        report, counts = self.gc('--older-than', '0')
+        # Most of what it lists is unused: the safety belt holds.
+        report, counts = self.gc('--older-than', '0', status=1)
+        self.assertEqual(0, counts['deleted'])
+        self.assertIn('%d of the %d pieces of data listed are unused, more '
+                      'than gc_max_delete_fraction (0.1) allows; nothing '
+                      'was deleted.' % (len(orphans), len(orphans) + 1),
+                      counts['refused'])
+        self.assertEqual(before, self.data())
+
+        report, counts = self.gc('--older-than', '0', '--force')
         self.assertEqual({'listed': len(orphans) + 1,
                           'orphans': len(orphans), 'bytes': expected_bytes,
                           'deleted': len(orphans), 'young': 0}, counts)
@@ -215,7 +226,8 @@ class GarbageTests(object):
         self.assertEqual(b'live data', self.get(live)[2])
 
     def test_gc_inside_glance_api_collects_orphans_by_itself(self):
-        self.restart('\n[artifacts]\ngc_interval = 1\ngc_grace = 0\n')
+        self.restart('\n[artifacts]\ngc_interval = 1\ngc_grace = 0\n'
+                     'gc_max_delete_fraction = 1.0\n')
         live = self.create()
         self.assertEqual(204, self.put(live, b'live')[0])
         orphan = 'artifact-%s' % uuid.uuid4()
@@ -228,8 +240,8 @@ class GarbageTests(object):
         """Uploads (some larger than an S3 part), replacements and deletes
         on four threads while glance-api collects garbage every second
         with no grace period, and the manage command does too."""
-        self.restart('\n[artifacts]\ngc_interval = 1\ngc_grace = 0\n',
-                     workers=2)
+        self.restart('\n[artifacts]\ngc_interval = 1\ngc_grace = 0\n'
+                     'gc_max_delete_fraction = 1.0\n', workers=2)
         expected = {}           # artifact -> md5 of its data, or None
         lock = threading.Lock()
         stop = threading.Event()
@@ -251,7 +263,7 @@ class GarbageTests(object):
 
         def collect():
             while not stop.is_set():
-                self.gc('--older-than', '0')
+                self.gc('--older-than', '0', '--force')
 
         collector = threading.Thread(target=collect, daemon=True)
         collector.start()
@@ -272,7 +284,7 @@ class GarbageTests(object):
             self.assertEqual((200, md5),
                              (status, hashlib.md5(body).hexdigest()))
         # Nothing else is left once the collector has had its turn.
-        _report, counts = self.gc('--older-than', '0')
+        _report, counts = self.gc('--older-than', '0', '--force')
         self.assertEqual(len(live), len(self.data()))
         self.assertEqual(len(live), counts['listed'] - counts['deleted'])
 

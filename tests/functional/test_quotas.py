@@ -29,7 +29,8 @@ def _context(project):
 
 def _values(project, name):
     return {'id': str(uuid.uuid4()), 'type_name': 'heat_templates',
-            'type_version': heat.HeatTemplate.type_version, 'name': name, 'version': '0.0.0',
+            'type_version': heat.HeatTemplate.type_version,
+            'name': name, 'version': '0.0.0',
             'version_key': semver.sort_key('0.0.0'), 'owner': project,
             'visibility': 'private', 'status': 'drafted',
             'protected': False, 'description': None, 'properties': {},

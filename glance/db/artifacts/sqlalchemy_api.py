@@ -710,6 +710,11 @@ def _check_upload(upload):
                              "non-negative integer.")
 
 
+# What no location that a store made holds: dot segments, a query or a
+# fragment, escapes, backslashes, spaces and control characters.
+_LOCATION_TRICKS = re.compile(r'/\.\.?(/|$)|[?#%\\\s\x00-\x1f\x7f]')
+
+
 def _check_data(upload_id, backend, values):
     """The data that a finished upload makes the blob's is the data that
     upload wrote: named after it, in the backend it recorded. No caller
@@ -720,7 +725,8 @@ def _check_data(upload_id, backend, values):
                              % ', '.join(sorted(BLOB_VALUES)))
     location = values.get('location')
     if not (isinstance(location, str) and
-            location.endswith('/' + DATA_PREFIX + upload_id)):
+            location.endswith('/' + DATA_PREFIX + upload_id) and
+            not _LOCATION_TRICKS.search(location)):
         raise errors.Invalid(
             'The data of upload %s is at a location named %s%s, in the '
             'backend the upload recorded; %r is not.'

@@ -123,6 +123,9 @@ def check(caller, types, command, function, kwargs):
             raise exception.Forbidden(
                 '%s belongs to glance-api\'s own housekeeping.' % command)
         return caller.context, args
+    if command not in _CHECKS:
+        raise exception.Forbidden('The registry has no check of %s and '
+                                  'does not run it.' % command)
     return caller.context, _CHECKS[command](_Call(caller, types), **args)
 
 

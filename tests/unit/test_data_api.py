@@ -63,3 +63,23 @@ class TestRegistryWire(testtools.TestCase):
     def test_unknown_wire_keys_are_refused(self):
         from glance.db.artifacts.registry import rpc
         self.assertRaises(ValueError, rpc.loads, b'{"$other": 1}')
+
+    def test_errors_travel_as_the_nearest_class_the_wire_knows(self):
+        from glance.artifacts import exception
+        from glance.db.artifacts.registry import rpc
+        self.assertEqual({'class': 'Forbidden', 'message': 'no'},
+                         rpc.error_to_wire(exception.ReadOnly('no')))
+        self.assertEqual('TooLarge', rpc.error_to_wire(
+            exception.StorageFull('full'))['class'])
+        self.assertIs(exception.Invalid, rpc.ERRORS['Invalid'])
+
+
+class TestRegistryChecks(testtools.TestCase):
+
+    def test_the_registry_checks_every_function_or_keeps_it_to_housekeeping(
+            self):
+        from glance.artifacts import guard
+        self.assertEqual(set(interface.FUNCTIONS), set(guard._CHECKS) | {
+            'blob_data_in_use', 'pending_delete_list',
+            'pending_delete_remove'})
+        self.assertLessEqual(guard.HOUSEKEEPING, set(interface.FUNCTIONS))

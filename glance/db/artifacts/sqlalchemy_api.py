@@ -1137,12 +1137,13 @@ def member_create(context, artifact_id, type_name, member, expect=None):
 def member_list(context, artifact_id, type_name, member=None):
     """Members of a visible artifact (only ``member`` when given). Only
     its owner and admins see every member; another project sees its own
-    membership, whatever it asks for."""
+    membership, and asking for another's is NotFound."""
     with get_engine().connect() as conn:
         record = _get(conn, context, artifact_id, type_name)
         if not context.is_admin and record['owner'] != context.owner:
             if member is not None and member != context.owner:
-                return []
+                raise errors.NotFound('%s is not a member of the artifact.'
+                                      % member[:255])
             member = context.owner or ''
 
         query = sa.select(M).where(M.c.artifact_id == artifact_id)
@@ -1154,10 +1155,15 @@ def member_list(context, artifact_id, type_name, member=None):
 
 def _check_member(member):
     def may_write(context, record):
-        if not context.is_admin and context.owner != member:
-            raise errors.Forbidden('Only project %s itself (or an admin) '
-                                   'accepts or rejects its membership.'
-                                   % member)
+        if context.is_admin or context.owner == member:
+            return
+        if record['owner'] != context.owner:
+            # Another project's membership is not the caller's to know of.
+            raise errors.NotFound('%s is not a member of the artifact.'
+                                  % member[:255])
+        raise errors.Forbidden('Only project %s itself (or an admin) '
+                               'accepts or rejects its membership.'
+                               % member)
     return may_write
 
 

@@ -262,13 +262,17 @@ def get(context, type_cls, artifact_id):
 def _process_alive(process):
     """Whether the process that recorded an upload runs: True, False, or
     None when it ran on another host."""
-    host, pid, started = process.rsplit(':', 2)
+    try:
+        host, pid, started = process.rsplit(':', 2)
+        pid, started = int(pid), float(started)
+    except ValueError:
+        return None         # not of this project's making: not ours to say
     if host != socket.gethostname():
         return None
     try:
-        process = psutil.Process(int(pid))
+        process = psutil.Process(pid)
         # A killed process stays a zombie until its parent reaps it.
-        return (abs(process.create_time() - float(started)) < 0.01 and
+        return (abs(process.create_time() - started) < 0.01 and
                 process.status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
@@ -279,20 +283,32 @@ def this_process():
     return '%s:%d:%.3f' % (socket.gethostname(), me.pid, me.create_time())
 
 
-def clean_stale_uploads(uploads):
+def clean_stale_uploads(uploads, failures=None):
     """Forget the uploads whose uploader is dead (a process of this host
     that is gone, or no heartbeat for [artifacts] upload_stale_after) and
     delete what they wrote. Returns how many were cleaned. The heartbeat's
     age is the database server's, so that hosts whose clocks differ
-    agree."""
+    agree. An upload that cannot be forgotten (the data API refused or
+    failed) keeps its data; the error is logged, and appended to
+    ``failures`` when given."""
     admin = admin_context()
     cleaned = 0
     for up in uploads:
         if (_process_alive(up['process']) is False or
                 up['idle'] > CONF.artifacts.upload_stale_after):
-            if data_api().blob_upload_abort(admin, up['artifact_id'],
-                                            up['field'], up['key'],
-                                            up['upload_id']):
+            try:
+                forgotten = data_api().blob_upload_abort(
+                    admin, up['artifact_id'], up['field'], up['key'],
+                    up['upload_id'])
+            except exception.ERRORS as e:
+                LOG.error('Could not clean up dead upload %s of artifact '
+                          '%s (its data is kept): %s', up['upload_id'],
+                          up['artifact_id'], e)
+                if failures is not None:
+                    failures.append('dead upload %s: %s: %s' % (
+                        up['upload_id'], type(e).__name__, e))
+                continue
+            if forgotten:
                 store.delete_partial(up['backend'], up['upload_id'])
                 LOG.info('Cleaned up dead upload %s to %s of artifact %s',
                          up['upload_id'], up['field'], up['artifact_id'])

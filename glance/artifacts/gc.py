@@ -61,7 +61,7 @@ def collect(older_than, dry_run=False, force=False):
     if not dry_run:
         try:
             report['dead_uploads'] = catalog.clean_stale_uploads(
-                api.blob_upload_list(admin))
+                api.blob_upload_list(admin), report['errors'])
         except Exception as e:
             LOG.error('Garbage collection could not clean up dead uploads: '
                       '%s', _error(e))

@@ -123,14 +123,21 @@ class TestDataAPIChecks(base.FunctionalTest):
         self.assertEqual(([], [upload_id]), (
             record['blobs'], [u['upload_id'] for u in record['uploads']]))
 
-    def test_upload_ids_are_uuids(self):
+    def test_upload_records_are_what_glance_api_makes(self):
         art = self.create(self.a)
-        error = self.assertRaises(
-            errors.Invalid, self.api.blob_upload_begin, _context(self.a),
-            art['id'], 'sample_artifacts', 'blob1', '', {
-                'upload_id': '../../etc/passwd', 'backend': 'fs',
-                'process': 'elsewhere:1:0', 'reserved': 0})
-        self.assertIn('UUID', str(error))
+        upload = {'upload_id': str(uuid.uuid4()), 'backend': 'fs',
+                  'process': 'elsewhere:1:0', 'reserved': 0}
+        for change, fragment in [({'upload_id': '../../etc/passwd'}, 'UUID'),
+                                 ({'process': 'no process'}, 'HOST:PID'),
+                                 ({'reserved': -1}, 'non-negative'),
+                                 ({'more': 1}, 'An upload is')]:
+            error = self.assertRaises(
+                errors.Invalid, self.api.blob_upload_begin,
+                _context(self.a), art['id'], 'sample_artifacts', 'blob1',
+                '', dict(upload, **change))
+            self.assertIn(fragment, str(error))
+        self.assertEqual([], self.api.blob_upload_list(_context(self.a),
+                                                       art['id']))
 
     def test_housekeeping_reads_are_refused_not_empty(self):
         self.create(self.a)

@@ -683,6 +683,9 @@ def _upload_caller(conn, context, artifact_id):
 UPLOAD_ID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
                        r'[0-9a-f]{12}')
 DATA_PREFIX = 'artifact-'
+# The process that records an upload (glance.artifacts.catalog
+# .this_process): host name, pid and start time.
+_PROCESS = re.compile(r'[^\s:]+:[0-9]{1,10}:[0-9]{1,12}(\.[0-9]{1,6})?')
 BLOB_VALUES = frozenset(('status', 'size', 'checksum', 'os_hash_algo',
                          'os_hash_value', 'content_type', 'location',
                          'backend'))
@@ -698,11 +701,14 @@ def _check_upload(upload):
             UPLOAD_ID.fullmatch(upload['upload_id'])):
         raise errors.Invalid('An upload id is a UUID in its canonical '
                              'form.')
-    for name in ('backend', 'process'):
-        if not (isinstance(upload.get(name), str) and
-                len(upload[name]) <= 255):
-            raise errors.Invalid("An upload's %s is a string of at most 255 "
-                                 "characters." % name)
+    if not (isinstance(upload.get('backend'), str) and
+            len(upload['backend']) <= 255):
+        raise errors.Invalid("An upload's backend is a string of at most "
+                             "255 characters.")
+    if not (isinstance(upload.get('process'), str) and
+            len(upload['process']) <= 255 and
+            _PROCESS.fullmatch(upload['process'])):
+        raise errors.Invalid("An upload's process is HOST:PID:START.")
     reserved = upload.get('reserved') or 0
     if not isinstance(reserved, int) or isinstance(reserved, bool) or \
             reserved < 0:

@@ -428,14 +428,13 @@ class GarbageTests(object):
         live = self.live_blobs()
         result = self.manage(self.conf(), 'store', 'gc', '--older-than',
                              '0')
-        self.assertEqual(0, result.returncode, result.stdout +
-                         result.stderr[-3000:])
         report = json.loads(result.stdout)
-        self.assertEqual([], report['errors'])
         counts = report['backends']['s3' if self.server.bucket else 'fs']
         self.assertEqual(0, counts['deleted'], counts)
-        self.assertGreaterEqual(counts['listed'], len(live))
         self.assertLive(live)
+        self.assertGreaterEqual(counts['listed'], len(live))
+        self.assertEqual([], report['errors'])
+        self.assertEqual(0, result.returncode, result.stderr[-3000:])
 
 
 class TestGarbageAsServiceUserWithoutAdmin(GarbageTests, TrustTest):

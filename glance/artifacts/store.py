@@ -41,6 +41,10 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 PREFIX = 'artifact-'
+# Backend names that Glance reserves for itself (its staging and tasks
+# stores), which glance_store adds to enabled_backends once a store is
+# looked up; Glance's own store listings leave them out the same way.
+RESERVED_PREFIX = 'os_glance_'
 MiB = 1024 * 1024
 S3_MAX_PARTS = 10000
 # Parts of an S3 upload held in memory at once (each of the backend's
@@ -65,9 +69,11 @@ def _multi():
 
 
 def backends():
-    """Names of the backends artifacts may use."""
+    """Names of the backends artifacts may use: Glance's enabled backends
+    but its reserved ones."""
     if _multi():
-        return sorted(CONF.enabled_backends)
+        return sorted(b for b in CONF.enabled_backends
+                      if not b.startswith(RESERVED_PREFIX))
     return [None]
 
 

@@ -49,3 +49,14 @@ class TestNames(testtools.TestCase):
                          's3://key:secret@s3.example.com/bucket/' + name,
                          'swift+https://example.com/v1/glance/' + name):
             self.assertEqual(name, store.data_name(location))
+
+
+class TestGlanceReservedStores(testtools.TestCase):
+
+    def test_are_not_backends_of_artifacts(self):
+        # glance_store adds them to enabled_backends once a store is used.
+        self.addCleanup(store.CONF.clear_override, 'enabled_backends')
+        store.CONF.set_override('enabled_backends', {
+            'fs': 'file', 'os_glance_staging_store': 'file',
+            'objects': 's3', 'os_glance_tasks_store': 'file'})
+        self.assertEqual(['fs', 'objects'], store.backends())

@@ -3,8 +3,8 @@
 One pass:
 1. cleans up uploads whose uploader died (as any request would);
 2. carries out the pending deletes that are due (delayed_delete);
-3. lists the artifact data (``artifact-*``) of every backend that can be
-   listed (file and S3, incomplete S3 multipart uploads included), then
+3. lists the artifact data (``artifact-<uuid>``) of every backend that can
+   be listed (file and S3, incomplete S3 multipart uploads included), then
    reads what is in use, and deletes what nothing uses and is older than
    the grace period.
 
@@ -13,7 +13,9 @@ written only after its upload is recorded, and moves from the upload to a
 blob to a pending delete in single transactions, read in that order, so
 data that exists when it is listed is seen in use unless it is garbage.
 Glance's images in the same store are never touched: their names do not
-start with ``artifact-``.
+start with ``artifact-``. Whatever a pass deletes goes through the store
+layer's location check (store.check_location): pending deletes of
+locations it refuses stay, logged, and are never carried out.
 """
 
 import random
@@ -24,6 +26,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.artifacts import catalog
+from glance.artifacts import exception
 from glance.artifacts import store
 
 CONF = cfg.CONF
@@ -80,9 +83,21 @@ def _collect(api, admin, backend, older_than, dry_run):
 
 
 def _in_use(used):
-    return ({store.data_id(u) for u in used['uploads']} |
+    return (_upload_names(used['uploads']) |
             {store.data_name(loc) for loc in used['locations']} |
             {store.data_name(loc) for loc in used['pending']})
+
+
+def _upload_names(upload_ids):
+    """The data names of uploads; an upload id that is not a UUID names
+    no data of ours (the listing holds only artifact-<uuid>)."""
+    names = set()
+    for upload_id in upload_ids:
+        try:
+            names.add(store.data_id(upload_id))
+        except exception.LocationRefused:
+            continue
+    return names
 
 
 def _pending(api, admin):

@@ -25,6 +25,19 @@ class ReadOnly(Forbidden):
     """A field that clients cannot write (403)."""
 
 
+class LocationRefused(Forbidden):
+    """A recorded location of blob data (or an upload id) that names
+    something outside the artifact data of its backend: the store layer
+    reads and deletes nothing there (403). ``reason`` says what was wrong
+    without showing the location, which clients never see."""
+
+    def __init__(self, reason):
+        self.reason = reason
+        super(LocationRefused, self).__init__(
+            'The recorded location of the blob data is refused: %s. The '
+            'glance-api log names it for the operator.' % reason)
+
+
 class UnknownType(ArtifactError):
     """No enabled type has that name (404)."""
 

@@ -23,6 +23,9 @@ it) deletes nothing in that backend, and the report names the error. And
 a pass that would delete more than ``[artifacts] gc_max_delete_fraction``
 of what it listed in a backend deletes nothing there unless forced: a
 whole store of garbage is more likely a wrong answer than a fact.
+Whatever a pass deletes goes through the store layer's location check
+(store.check_location): pending deletes of locations it refuses stay,
+logged, and are never carried out.
 """
 
 import random
@@ -33,6 +36,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.artifacts import catalog
+from glance.artifacts import exception
 from glance.artifacts import store
 
 CONF = cfg.CONF
@@ -136,9 +140,21 @@ def _collect(api, admin, backend, older_than, dry_run, force):
 
 
 def _in_use(used):
-    return ({store.data_id(u) for u in used['uploads']} |
+    return (_upload_names(used['uploads']) |
             {store.data_name(loc) for loc in used['locations']} |
             {store.data_name(loc) for loc in used['pending']})
+
+
+def _upload_names(upload_ids):
+    """The data names of uploads; an upload id that is not a UUID names
+    no data of ours (the listing holds only artifact-<uuid>)."""
+    names = set()
+    for upload_id in upload_ids:
+        try:
+            names.add(store.data_id(upload_id))
+        except exception.LocationRefused:
+            continue
+    return names
 
 
 def _pending(api, admin):

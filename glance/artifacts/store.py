@@ -16,9 +16,51 @@ transfer (multipart, a bounded number of parts in memory, aborted when it
 fails) and reads byte ranges with a ranged GET, through the S3 client and
 bucket glance_store configured for the backend. Reading data back,
 deleting it and locating it stay glance_store's.
+
+Locations are produced, never accepted
+--------------------------------------
+glance_store opens and deletes whatever a location names: its filesystem
+driver reads or unlinks any path of a ``file://`` location. That is why
+Glance refuses locations from its callers (OSSA-2014-041). The locations
+and backend names this module is handed come from database rows (over
+RPC in registry mode), so a forged or corrupted row could make glance-api
+serve /etc/glance/glance-api.conf as blob data, or delete it. Every entry
+point here (``get``, ``delete``, ``delete_partial``, the listing of the
+garbage collector) therefore first checks, with ``check_location``, that
+what it is about to touch is artifact data of a backend of artifacts:
+
+- the backend is one of ``backends()`` (Glance's reserved
+  ``os_glance_*`` stores are not);
+- the data is named exactly ``artifact-<uuid>``, with a lowercase UUID as
+  ``str(uuid.uuid4())`` gives, and a location has no query string,
+  fragment or control character;
+- filesystem: a ``file://`` location whose file is directly inside one of
+  the backend's data directories: the directory as configured (what
+  ``add`` writes), or a spelling of it without empty, ``.`` or ``..``
+  segments whose real path is the real path of a data directory; the
+  file itself must be a regular file, not a symbolic link (``lstat``);
+- S3: exactly ``s3://HOST/BUCKET/artifact-<uuid>`` (any of the driver's
+  schemes) with the host and bucket of the backend, as ``add`` writes it.
+
+For other stores the location cannot be verified as fully: a Swift,
+Cinder or RBD location names hosts, containers, pools or volumes that
+this module does not know. There the check only requires one of the
+store's schemes, no empty, ``.`` or ``..`` segments, and a last segment
+``artifact-<uuid>`` (for RBD, the image segment before the ``snap``
+snapshot glance_store adds). A Cinder location names a volume id, never
+our name, so Cinder backends cannot hold artifact data; read-only stores
+(``http``) never can. Between the check and glance_store's ``open`` a
+local user who can write to a data directory could still swap the file
+for a link: the check guards against the database, not against the host.
+
+A refused location is a ``LocationRefused`` (403 for a download); deletes
+of it return False; each refusal is logged as an ERROR naming the backend
+and the location (credentials left out, at most SHOWN characters).
 """
 
 import os
+import re
+import stat
 import time
 
 import glance_store
@@ -41,6 +83,22 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 PREFIX = 'artifact-'
+# An upload id as blobs.py makes them: str(uuid.uuid4()).
+_UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+UPLOAD_ID = re.compile(_UUID)
+NAME = re.compile(PREFIX + _UUID)
+# Backend names that Glance reserves for itself (its staging and tasks
+# stores), which glance_store adds to enabled_backends once a store is
+# looked up; Glance's own store listings leave them out the same way.
+RESERVED_PREFIX = 'os_glance_'
+# Stores that never hold data written by this module.
+READ_ONLY_SCHEMES = ('http', 'https')
+# The snapshot glance_store's RBD driver adds after the image's name.
+RBD_SNAPSHOT = 'snap'
+# Characters of a location or name shown in logs.
+SHOWN = 200
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+_USERINFO = re.compile(r'^([A-Za-z][A-Za-z0-9+.-]*://)[^?#]*@')
 MiB = 1024 * 1024
 S3_MAX_PARTS = 10000
 # Parts of an S3 upload held in memory at once (each of the backend's
@@ -51,7 +109,12 @@ S3_READ_CHUNK = 1024 * 1024
 
 
 def data_id(upload_id):
-    """The name of an upload's data in its store."""
+    """The name of an upload's data in its store; LocationRefused when
+    ``upload_id`` is not a UUID as blobs.py makes them (the name goes
+    into paths and keys)."""
+    if not (isinstance(upload_id, str) and UPLOAD_ID.fullmatch(upload_id)):
+        raise exception.LocationRefused('its upload id is not a lowercase '
+                                        'UUID')
     return PREFIX + upload_id
 
 
@@ -65,9 +128,11 @@ def _multi():
 
 
 def backends():
-    """Names of the backends artifacts may use."""
+    """Names of the backends artifacts may use: Glance's enabled backends
+    but its reserved ones."""
     if _multi():
-        return sorted(CONF.enabled_backends)
+        return sorted(b for b in CONF.enabled_backends
+                      if not b.startswith(RESERVED_PREFIX))
     return [None]
 
 
@@ -105,6 +170,172 @@ def _datadirs(store):
     return []
 
 
+def _shown(value):
+    """``value`` (a location, a backend name, an upload id) as the log
+    shows it: credentials of a URI left out, at most SHOWN characters,
+    control characters escaped."""
+    text = value if isinstance(value, str) else repr(value)
+    text = _USERINFO.sub(r'\1***@', text, count=1)
+    if len(text) > SHOWN:
+        text = text[:SHOWN] + '...'
+    return repr(text)
+
+
+def check_location(backend, location):
+    """The name of the data at ``location`` in ``backend`` (as a blob row
+    or a pending delete recorded them), once it is certain that it is
+    artifact data of that backend (see the module's docstring); else
+    LocationRefused, whose ``reason`` says why. Nothing is read but, for
+    a file, the real path of its directory and its own ``lstat``."""
+    store = _our_store(backend)
+    if not isinstance(location, str) or not location:
+        raise exception.LocationRefused('no location is recorded')
+    # urllib drops tabs and newlines from URLs, and a NUL ends a path.
+    if _CONTROL.search(location):
+        raise exception.LocationRefused('it contains control characters')
+    if '?' in location or '#' in location:
+        raise exception.LocationRefused('it has a query string or a '
+                                        'fragment')
+    scheme, sep, _rest = location.partition('://')
+    schemes = store.get_schemes()
+    if not sep or scheme not in schemes:
+        raise exception.LocationRefused(
+            'its scheme is not one of those %s (%s)'
+            % (_of(backend), ', '.join(schemes)))
+    if _is_s3(store):
+        return _check_s3(store, backend, location)
+    if 'file' in schemes:
+        return _check_file(store, backend, location)
+    return _check_other(store, backend, location)
+
+
+def _of(backend):
+    """The backend as refusals name it."""
+    return "of backend '%s'" % backend[:64] if backend else 'of the store'
+
+
+def _our_store(backend):
+    """The store of ``backend`` ('' or None: the single store of an
+    older-style configuration), which must be a backend of artifacts."""
+    backend = backend or None
+    if backend in backends():
+        return _store(backend)
+    if backend is None:
+        raise exception.LocationRefused('no backend is recorded for it')
+    raise exception.LocationRefused("its backend '%s' is not a backend of "
+                                    "artifacts" % str(backend)[:64])
+
+
+def _check_data_name(name):
+    if not NAME.fullmatch(name):
+        raise exception.LocationRefused('its data is not named '
+                                        'artifact-<uuid>')
+
+
+def _check_file(store, backend, location):
+    if not location.startswith('file://'):
+        raise exception.LocationRefused('the locations %s are file:// '
+                                        'locations' % _of(backend))
+    path = _file_path(store, location)
+    directory, slash, name = path.rpartition('/')
+    _check_data_name(name)
+    if not slash or not _is_datadir(store, directory or '/'):
+        raise exception.LocationRefused(
+            'its file is not directly in a data directory %s'
+            % _of(backend))
+    _check_own_file(path)
+    return name
+
+
+def _file_path(store, location):
+    """The path glance_store's filesystem driver opens for ``location``."""
+    loc = store.get_store_location_class()(
+        {}, store.conf, backend_group=store.backend_group)
+    try:
+        loc.parse_uri(location)
+    except (glance_store.BadStoreUri, ValueError) as e:
+        raise exception.LocationRefused('glance_store cannot parse it '
+                                        '(%s)' % type(e).__name__)
+    return loc.path
+
+
+def _is_datadir(store, directory):
+    """Whether ``directory`` is a data directory of ``store``: as
+    configured, which is how add() writes it, or another spelling with
+    no empty, '.' or '..' segment whose real path is that of one."""
+    datadirs = _datadirs(store)
+    if directory in [d.rstrip('/') or '/' for d in datadirs]:
+        return True
+    segments = directory.split('/')
+    if directory.startswith('/'):
+        segments = segments[1:]
+    if any(s in ('', '.', '..') for s in segments):
+        return False
+    real = os.path.realpath(directory)
+    return any(real == os.path.realpath(d) for d in datadirs)
+
+
+def _check_own_file(path):
+    """Refuse a file that glance_store would not open as itself: a
+    symbolic link (it would follow it), a directory, device or pipe. A
+    missing file passes: reading it is NotFound, deleting it nothing."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise exception.LocationRefused('its file cannot be examined (%s)'
+                                        % e.strerror)
+    if stat.S_ISLNK(mode):
+        raise exception.LocationRefused('its file is a symbolic link')
+    if not stat.S_ISREG(mode):
+        raise exception.LocationRefused('its file is not a regular file')
+
+
+def _check_s3(store, backend, location):
+    rest = location.partition('://')[2]
+    parts = rest.split('/')
+    name = parts[-1]
+    _check_data_name(name)
+    produced = _s3_uri(store, name).partition('://')[2]
+    if rest == produced:
+        return name
+    if len(parts) < 3 or parts[-2] != store.bucket:
+        raise exception.LocationRefused(
+            'it is not in the bucket %s' % _of(backend))
+    if '/'.join(parts[:-2]) != produced.rsplit('/', 2)[0]:
+        raise exception.LocationRefused(
+            'it is not on the S3 host %s' % _of(backend))
+    raise exception.LocationRefused('it is not of the form '
+                                    's3://HOST/BUCKET/artifact-<uuid>')
+
+
+def _check_other(store, backend, location):
+    scheme, _sep, rest = location.partition('://')
+    if scheme in READ_ONLY_SCHEMES:
+        raise exception.LocationRefused('the store %s is read-only'
+                                        % _of(backend))
+    segments = rest.split('/')
+    if any(s in ('', '.', '..') for s in segments):
+        raise exception.LocationRefused("it has empty, '.' or '..' "
+                                        "segments")
+    if scheme == 'rbd' and len(segments) > 1 and \
+            segments[-1] == RBD_SNAPSHOT:
+        segments.pop()
+    _check_data_name(segments[-1])
+    return segments[-1]
+
+
+def _checked(backend, location):
+    """check_location, with each refusal logged for the operator."""
+    try:
+        return check_location(backend, location)
+    except exception.LocationRefused as e:
+        LOG.error('Refused blob data location %s of backend %s: %s',
+                  _shown(location), _shown(backend), e.reason)
+        raise
+
+
 def add(backend, upload_id, reader, size):
     """Write ``reader`` to ``backend`` as the data of ``upload_id``.
 
@@ -112,11 +343,13 @@ def add(backend, upload_id, reader, size):
     is deleted when it fails. ``size`` is 0 when unknown.
     """
     store = _store(backend)
+    name = data_id(upload_id)
     try:
         if _is_s3(store):
-            return _s3_add(store, data_id(upload_id), reader, size)
-        location, written, checksum, multihash, _meta = store.add(
-            data_id(upload_id), reader, size, CONF.hashing_algorithm)
+            result = _s3_add(store, name, reader, size)
+        else:
+            result = store.add(name, reader, size,
+                               CONF.hashing_algorithm)[:4]
     except glance_store.StorageFull as e:
         raise exception.StorageFull('The store is full: %s' % e)
     except glance_store.StorageWriteDenied as e:
@@ -128,7 +361,24 @@ def add(backend, upload_id, reader, size):
             glance_store.RemoteServiceUnavailable) + S3_ERRORS as e:
         raise exception.StoreUnavailable('The store could not take the '
                                          'data: %s' % e)
-    return location, written, checksum, multihash
+    _check_produced(backend, result[0])
+    return result
+
+
+def _check_produced(backend, location):
+    """A location that add() itself cannot read back is a bug or a
+    changed glance_store: the upload fails now rather than its
+    downloads later."""
+    try:
+        check_location(backend, location)
+    except exception.LocationRefused as e:
+        LOG.error('glance_store wrote blob data to %s in backend %s, where '
+                  'the location check refuses it (%s); the garbage '
+                  'collector may find it.', _shown(location),
+                  _shown(backend), e.reason)
+        raise exception.StoreUnavailable(
+            'The store wrote the data to a location that this service '
+            'refuses (%s); see the glance-api log.' % e.reason)
 
 
 class _Hashing(object):
@@ -174,17 +424,24 @@ def _s3_add(store, name, reader, size):
     config.max_in_memory_upload_chunks = S3_PARTS_IN_MEMORY
     hashing = _Hashing(reader, size)
     client.upload_fileobj(hashing, store.bucket, name, Config=config)
-    uri = s3_driver.StoreLocation(
+    return (_s3_uri(store, name), hashing.count, hashing.md5.hexdigest(),
+            hashing.multihash.hexdigest())
+
+
+def _s3_uri(store, name):
+    """The location of ``name`` in the bucket of an S3 store, as its
+    driver writes them."""
+    return s3_driver.StoreLocation(
         store_specs={'scheme': store.scheme, 'bucket': store.bucket,
                      'key': name, 's3serviceurl': store.full_s3_host},
         conf=CONF, backend_group=store.backend_group).get_uri()
-    return (uri, hashing.count, hashing.md5.hexdigest(),
-            hashing.multihash.hexdigest())
 
 
 def get(backend, location, offset=0, length=None):
     """(iterator over the data, its size) from ``offset``, ``length``
-    bytes (all when None)."""
+    bytes (all when None); LocationRefused (logged) for a location that
+    check_location refuses."""
+    _checked(backend, location)
     store = _store(backend)
     loc = _location(location, backend)
     try:
@@ -245,14 +502,19 @@ def _skip(data, offset):
 
 def delete(backend, location):
     """Delete stored data; missing data is not an error. False when it
-    could not be deleted (which is logged)."""
+    could not be deleted, or when check_location refuses the location
+    (nothing is deleted then); both are logged."""
+    try:
+        _checked(backend, location)
+    except exception.LocationRefused:
+        return False
     try:
         _store(backend).delete(_location(location, backend))
     except glance_store.NotFound:
         pass
     except Exception as e:
         LOG.error('Could not delete blob data %s from backend %s: %s',
-                  location, backend, e)
+                  _shown(location), _shown(backend), e)
         return False
     return True
 
@@ -263,12 +525,19 @@ def delete_partial(backend, upload_id):
     object and any incomplete multipart upload of that key. Other stores
     clean their partial writes themselves when a write fails in-process;
     what a killed process left there is logged. Errors are logged, not
-    raised: what stays behind is the garbage collector's."""
+    raised: what stays behind is the garbage collector's. An upload id
+    that is not a UUID, or a backend that is not one of artifacts, is
+    refused: nothing is looked for."""
     try:
-        _delete_partial(_store(backend), backend, data_id(upload_id))
+        name = data_id(upload_id)
+        _delete_partial(_our_store(backend), backend, name)
+    except exception.LocationRefused as e:
+        LOG.error('Refused to look for partial data of upload %s in '
+                  'backend %s: %s', _shown(upload_id), _shown(backend),
+                  e.reason)
     except Exception as e:
         LOG.error('Could not look for partial data of upload %s in backend '
-                  '%s: %s', upload_id, backend, e)
+                  '%s: %s', _shown(upload_id), _shown(backend), e)
 
 
 def _delete_partial(store, backend, name):
@@ -288,8 +557,8 @@ def _delete_partial(store, backend, name):
         return
     for directory in dirs:
         path = os.path.join(directory, name)
-        if os.path.exists(path):
-            delete(backend, 'file://%s' % path)
+        # delete() refuses a link or anything but a regular file.
+        if os.path.lexists(path) and delete(backend, 'file://%s' % path):
             LOG.info('Deleted partial blob data %s', path)
 
 
@@ -334,7 +603,9 @@ def listable(backend):
 def list_data(backend):
     """Iterator over the artifact data in ``backend`` (an Item each),
     incomplete S3 uploads included; nothing for a store that cannot be
-    listed."""
+    listed. Only data named exactly ``artifact-<uuid>`` (in a filesystem
+    store, regular files, not links) is artifact data: anything else is
+    not listed, and so never deleted."""
     store = _store(backend)
     if _is_s3(store):
         return _s3_list(store)
@@ -350,15 +621,24 @@ def _file_list(backend, store):
             continue
         with entries:
             for entry in entries:
-                if not entry.name.startswith(PREFIX):
+                if not NAME.fullmatch(entry.name):
                     continue
                 try:
-                    stat = entry.stat(follow_symlinks=False)
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    info = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue
                 location = 'file://%s' % entry.path
-                yield Item(entry.name, stat.st_size, now - stat.st_mtime,
-                           lambda loc=location: delete(backend, loc))
+                yield Item(entry.name, info.st_size, now - info.st_mtime,
+                           lambda loc=location: _delete_listed(backend,
+                                                               loc))
+
+
+def _delete_listed(backend, location):
+    if not delete(backend, location):
+        raise exception.StoreUnavailable('%s was not deleted (see the '
+                                         'log)' % _shown(location))
 
 
 def _s3_list(store):
@@ -369,11 +649,15 @@ def _s3_list(store):
         Bucket=bucket, Prefix=PREFIX)
     for page in pages:
         for obj in page.get('Contents', ()):
+            if not NAME.fullmatch(obj['Key']):
+                continue
             yield Item(obj['Key'], obj['Size'],
                        now - obj['LastModified'].timestamp(),
                        lambda key=obj['Key']: client.delete_object(
                            Bucket=bucket, Key=key))
     for upload in _s3_multipart_uploads(client, bucket, PREFIX):
+        if not NAME.fullmatch(upload['Key']):
+            continue
         # Its age is that of its newest part: an upload that still sends
         # parts is young, however long ago it began.
         try:

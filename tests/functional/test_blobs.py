@@ -4,11 +4,13 @@ import datetime
 import hashlib
 import io
 import os
+import uuid
 
 from oslo_config import cfg
 import sqlalchemy as sa
 
 from glance.artifacts import catalog
+from glance.artifacts import gc
 from glance.artifacts import store
 from glance.db.artifacts import models
 from tests import base as test_base
@@ -446,3 +448,212 @@ class TestUploadRecords(BlobTest):
             location = conn.execute(sa.select(
                 models.blobs.c.location)).scalar()
         self.assertTrue(location.startswith(scheme))
+
+
+CANARY = b'canary: a file of the host, not artifact data\n'
+REFUSED = 'The recorded location of the blob data is refused'
+
+
+class TestForgedLocations(BlobTest):
+    """Blob rows, uploads and pending deletes whose location or backend
+    was forged in the database (as a compromised registry or a tampered
+    row would have them): glance-api reads and deletes nothing outside
+    the artifact data of its backends (OSSA-2014-041)."""
+
+    def setUp(self):
+        super(TestForgedLocations, self).setUp()
+        outside, cleanup = test_base.make_tempdir('ga-canary-')
+        self.addCleanup(cleanup)
+        self.canary = self.write_canary(outside, 'canary')
+
+    def write_canary(self, directory, name):
+        path = os.path.join(directory, name)
+        with open(path, 'wb') as f:
+            f.write(CANARY)
+        self.addCleanup(lambda: os.path.lexists(path) and os.unlink(path))
+        return path
+
+    def forge(self, location, backend='fs', art=None):
+        """A blob1 row of ``art`` (ours by default) with data of the
+        canary's size at ``location`` in ``backend``."""
+        now = datetime.datetime.utcnow()
+        with self.glance.engine.begin() as conn:
+            conn.execute(models.blobs.insert().values(
+                artifact_id=(art or self.art)['id'], field='blob1', key='',
+                status='active', size=len(CANARY),
+                checksum=hashlib.md5(CANARY).hexdigest(),
+                os_hash_algo='sha512',
+                os_hash_value=hashlib.sha512(CANARY).hexdigest(),
+                content_type=OCTETS, location=location, backend=backend,
+                created_at=now, updated_at=now))
+
+    def location_of(self, art):
+        with self.glance.engine.connect() as conn:
+            return conn.execute(sa.select(
+                models.blobs.c.location, models.blobs.c.backend).where(
+                    models.blobs.c.artifact_id == art['id'])).one()
+
+    def assertRefused(self, location):
+        for headers in (None, {'Range': 'bytes=2-5'}):
+            resp = self.request('GET', self.url + '/blob1', headers=headers)
+            self.assertError(403, resp, REFUSED)
+            self.assertNotIn(location, resp.text)
+            self.assertNotIn('canary', resp.text)
+
+    def assertCanary(self, path=None):
+        with open(path or self.canary, 'rb') as f:
+            self.assertEqual(CANARY, f.read())
+
+    def delete_and_collect(self):
+        """DELETE the artifact, then a garbage collection pass."""
+        self.assertEqual(204, self.request('DELETE', self.url).status_int)
+        gc.collect(0)
+
+    def test_a_file_outside_the_store_is_never_read_or_deleted(self):
+        self.forge('file://' + self.canary)
+        self.assertRefused(self.canary)
+        self.delete_and_collect()
+        self.assertCanary()
+
+    def test_a_path_that_climbs_out_of_the_store_is_refused(self):
+        # Named as artifact data, beside the store's directory.
+        canary = self.write_canary(self.glance.root, store.data_id(
+            str(uuid.uuid4())))
+        location = 'file://%s/../%s' % (self._directory('fs'),
+                                        os.path.basename(canary))
+        self.forge(location)
+        self.assertRefused(location)
+        self.delete_and_collect()
+        self.assertCanary(canary)
+
+    def test_a_link_in_the_store_to_a_file_outside_is_refused(self):
+        link = os.path.join(self._directory('fs'),
+                            store.data_id(str(uuid.uuid4())))
+        os.symlink(self.canary, link)
+        self.forge('file://' + link)
+        self.assertRefused(link)
+        self.delete_and_collect()
+        self.assertCanary()
+        self.assertTrue(os.path.islink(link))
+
+    def test_another_projects_data_under_the_wrong_backend_is_refused(self):
+        other = test_base.identity('p2')
+        art = self.request('POST', '/v2/artifacts/sample_artifacts',
+                           body={'name': 'theirs'}, identity=other).json
+        resp = self.request('PUT', art['self'] + '/blob1', raw=b'theirs',
+                            content_type=OCTETS, identity=other,
+                            headers={'x-openstack-artifact-store': 'fs2'})
+        self.assertEqual(204, resp.status_int, resp.text)
+        location, backend = self.location_of(art)
+        self.assertEqual('fs2', backend)
+        self.forge(location, backend='fs')
+        self.assertRefused(location)
+        self.delete_and_collect()
+        self.assertEqual([b'theirs'], self.stored('fs2'))
+        self.assertEqual(b'theirs', self.request(
+            'GET', art['self'] + '/blob1', identity=other).body)
+
+    def test_an_unknown_or_reserved_backend_is_refused(self):
+        self.assertEqual(204, self.put('/blob_dict/real', b'ours').status_int)
+        location, _backend = self.location_of(self.art)
+        staged = self.write_canary(os.path.join(self.glance.root, 'staging'),
+                                   store.data_id(str(uuid.uuid4())))
+        for backend, location in (('nowhere', location),
+                                  ('os_glance_staging_store',
+                                   'file://' + staged)):
+            with self.glance.engine.begin() as conn:
+                conn.execute(models.blobs.delete().where(
+                    models.blobs.c.field == 'blob1'))
+            self.forge(location, backend=backend)
+            self.assertRefused(location)
+            resp = self.request('GET', self.url + '/blob1')
+            self.assertIn("its backend '%s' is not a backend of artifacts"
+                          % backend, resp.json['message'])
+        self.delete_and_collect()
+        self.assertCanary(staged)
+
+    def test_an_object_in_another_bucket_is_refused(self):
+        if not self.glance.bucket:
+            self.skipTest('the default backend of this run is the '
+                          'filesystem (GA_TEST_STORE=s3 runs this test)')
+        bucket = s3.new_bucket()
+        self.addCleanup(s3.empty, bucket)
+        name = store.data_id(str(uuid.uuid4()))
+        s3.client().put_object(Bucket=bucket, Key=name, Body=CANARY)
+        host = s3.endpoint().split('://', 1)[1]
+        location = 's3://%s/%s/%s' % (host, bucket, name)
+        self.forge(location, backend='s3')
+        self.assertRefused(location)
+        self.delete_and_collect()
+        self.assertEqual([CANARY], s3.stored(bucket))
+
+    def test_a_forged_upload_id_deletes_nothing(self):
+        # store/artifact-x/../../NAME is root/NAME once the store has a
+        # directory artifact-x.
+        canary = self.write_canary(self.glance.root, 'canary-%s'
+                                   % uuid.uuid4().hex[:6])
+        os.mkdir(os.path.join(self._directory('fs'), 'artifact-x'))
+        self.addCleanup(os.rmdir, os.path.join(self._directory('fs'),
+                                               'artifact-x'))
+        upload_id = 'x/../../' + os.path.basename(canary)
+        self.assertTrue(os.path.exists(os.path.join(
+            self._directory('fs'), 'artifact-' + upload_id)))
+        store.delete_partial('fs', upload_id)
+        self.assertCanary(canary)
+        # The same id in the record of an upload whose process died.
+        now = datetime.datetime.utcnow()
+        with self.glance.engine.begin() as conn:
+            conn.execute(models.blob_uploads.insert().values(
+                artifact_id=self.art['id'], field='blob1', key='',
+                upload_id=upload_id, backend='fs',
+                process='%s:999999999:1.000' % catalog.socket.gethostname(),
+                started_at=now, heartbeat_at=now))
+        self.assertIsNone(self.show()['blob1'])     # cleaned up
+        self.assertEqual(0, self.count_rows(models.blob_uploads))
+        gc.collect(0)
+        self.assertCanary(canary)
+
+    def test_a_refused_pending_delete_stays_and_deletes_nothing(self):
+        with self.glance.engine.begin() as conn:
+            conn.execute(models.pending_deletes.insert().values(
+                backend='fs', location='file://' + self.canary,
+                delete_after=datetime.datetime(2000, 1, 1)))
+        report = gc.collect(0)
+        self.assertEqual(0, report['pending_deleted'])
+        self.assertEqual(1, self.count_rows(models.pending_deletes))
+        self.assertCanary()
+
+    def test_gc_lists_only_data_named_artifact_uuid(self):
+        others = ['artifact-x', 'artifact-' + str(uuid.uuid4()).upper()]
+        for name in others:
+            self.write_named(name, b'not ours')
+        report = gc.collect(0)
+        counts = report['backends']['s3' if self.glance.bucket else 'fs']
+        self.assertEqual((0, 0), (counts['listed'], counts['deleted']))
+        self.assertEqual([b'not ours'] * 2, self.stored())
+
+    def write_named(self, name, data):
+        if self.glance.bucket:
+            s3.client().put_object(Bucket=self.glance.bucket, Key=name,
+                                   Body=data)
+            return
+        with open(os.path.join(self._directory('fs'), name), 'wb') as f:
+            f.write(data)
+
+    def test_locations_the_store_writes_pass_the_check(self):
+        backends = ['fs', 'fs2'] + (['s3'] if self.glance.bucket else [])
+        for backend in backends:
+            data = backend.encode() * 100
+            resp = self.put('/blob1', data, headers={
+                'x-openstack-artifact-store': backend})
+            self.assertEqual(204, resp.status_int, resp.text)
+            location, recorded = self.location_of(self.art)
+            self.assertEqual(backend, recorded)
+            self.assertEqual(store.data_name(location),
+                             store.check_location(backend, location))
+            self.assertEqual(data, self.request('GET', self.url +
+                                                '/blob1').body)
+            resp = self.request('GET', self.url + '/blob1',
+                                headers={'Range': 'bytes=100-199'})
+            self.assertEqual((206, data[100:200]), (resp.status_int,
+                                                    resp.body))

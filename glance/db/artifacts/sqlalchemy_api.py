@@ -730,8 +730,10 @@ def _check_data(upload_id, backend, values):
         raise errors.Invalid('Blob values are some of %s.'
                              % ', '.join(sorted(BLOB_VALUES)))
     location = values.get('location')
+    # The data's name is the location's last segment (an RBD location
+    # ends in the image's snapshot, "/snap", after it).
     if not (isinstance(location, str) and
-            location.endswith('/' + DATA_PREFIX + upload_id) and
+            DATA_PREFIX + upload_id in location.split('/')[-2:] and
             not _LOCATION_TRICKS.search(location)):
         raise errors.Invalid(
             'The data of upload %s is at a location named %s%s, in the '

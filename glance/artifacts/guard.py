@@ -165,13 +165,20 @@ class _Call(object):
                 % (str(type_name)[:64],))
         return type_cls
 
-    def artifact(self, artifact_id, type_name=None):
-        """(type, record, API view) of a visible artifact."""
+    def artifact(self, artifact_id, type_name=None, expect=None):
+        """(type, record, API view) of a visible artifact. Changed when
+        it no longer has the column values ``expect`` gives (the caller
+        decided on an older state; the write would be refused, and the
+        caller decides again on the artifact as it is now)."""
         _uuid(artifact_id)
         if type_name is not None:
             self.type(type_name)
         record = catalog.data_api().artifact_get(self.context, artifact_id,
                                                  type_name)
+        for column, value in (_expect(expect) or {}).items():
+            if record[column] != value:
+                raise exception.Changed('The artifact changed while this '
+                                        'request was handled.')
         type_cls = self.type(record['type_name'])
         return type_cls, record, catalog.present(type_cls, record)
 
@@ -407,7 +414,7 @@ def _artifact_list(call, type_name, filters, sorts, limit, marker, latest,
 
 def _artifact_update(call, artifact_id, type_name, values, expect):
     context = call.context
-    type_cls, record, view = call.artifact(artifact_id, type_name)
+    type_cls, record, view = call.artifact(artifact_id, type_name, expect)
     if not isinstance(values, dict):
         raise exception.Invalid('values is an object.')
     status = values.get('status', view['status'])
@@ -471,14 +478,14 @@ def _inspectable(type_cls):
 
 
 def _artifact_delete(call, artifact_id, type_name, expect, keep_for):
-    type_cls, _record, view = call.artifact(artifact_id, type_name)
+    type_cls, _record, view = call.artifact(artifact_id, type_name, expect)
     catalog.check_delete(call.context, type_cls, view, call.types)
     return {'artifact_id': artifact_id, 'type_name': type_name,
             'expect': _expect(expect), 'keep_for': _keep_for(keep_for)}
 
 
 def _artifact_tag_add(call, artifact_id, type_name, tag, expect):
-    _type_cls, _record, view = call.artifact(artifact_id, type_name)
+    _type_cls, _record, view = call.artifact(artifact_id, type_name, expect)
     catalog.check_tag(call.context, view, tag)
     return {'artifact_id': artifact_id, 'type_name': type_name, 'tag': tag,
             'expect': _expect(expect)}
@@ -501,7 +508,7 @@ def _artifact_referrers(call, artifact_id, fields):
 
 
 def _member_create(call, artifact_id, type_name, member, expect):
-    _type_cls, _record, view = call.artifact(artifact_id, type_name)
+    _type_cls, _record, view = call.artifact(artifact_id, type_name, expect)
     member = members.checked_member(call.context, view, {'member': member})
     return {'artifact_id': artifact_id, 'type_name': type_name,
             'member': member, 'expect': _expect(expect)}
@@ -542,10 +549,11 @@ def _member_delete(call, artifact_id, type_name, member):
             'member': member}
 
 
-def _blob(call, artifact_id, field, key, size=None, type_name=None):
+def _blob(call, artifact_id, field, key, size=None, type_name=None,
+          expect=None):
     """(type, view) of an artifact whose blob ``field``/``key`` the
     caller may write ``size`` bytes to."""
-    type_cls, _record, view = call.artifact(artifact_id, type_name)
+    type_cls, _record, view = call.artifact(artifact_id, type_name, expect)
     _text(field, 'A blob field')
     _text(key, 'A blob key', empty=True)
     blobs.check_upload(call.context, type_cls, view, field, key or None,
@@ -559,7 +567,7 @@ def _blob_upload_begin(call, artifact_id, type_name, field, key, upload,
         raise exception.Invalid('upload is an object.')
     reserved = _count(upload.get('reserved') or 0, 'reserved')
     _type_cls, view = _blob(call, artifact_id, field, key, reserved or None,
-                            type_name)
+                            type_name, expect)
     return {'artifact_id': artifact_id, 'type_name': type_name,
             'field': field, 'key': key, 'upload': upload,
             'expect': _expect(expect),

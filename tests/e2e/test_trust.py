@@ -143,6 +143,17 @@ class TrustTest(testtools.TestCase):
         self.assertEqual(200, code, body)
         return hashlib.md5(body).hexdigest()
 
+    def begin_upload(self, user, service, art):
+        """The id of an upload to blob1 of ``art`` that ``user`` begins
+        through the registry, sent by ``service``."""
+        upload_id = str(uuid.uuid4())
+        self.assertEqual({'result': None}, self.rpc(
+            user, service, 'blob_upload_begin', artifact_id=art['id'],
+            type_name='sample_artifacts', field='blob1', key='',
+            upload={'upload_id': upload_id, 'backend': 'fs',
+                    'process': 'elsewhere:1:0', 'reserved': 0}))
+        return upload_id
+
     def registry_rows(self, query, **params):
         with sa.create_engine(self.server.artifacts_database).connect() \
                 as conn:
@@ -265,12 +276,7 @@ class TestRegistryRefusesWhatGlanceApiRefuses(TrustTest):
 
     def test_only_glance_api_finishes_uploads(self):
         art = self.create('member_b')
-        upload_id = str(uuid.uuid4())
-        self.assertEqual({'result': None}, self.nova(
-            'member_b', 'blob_upload_begin', artifact_id=art['id'],
-            type_name='sample_artifacts', field='blob1', key='',
-            upload={'upload_id': upload_id, 'backend': 'fs',
-                    'process': 'elsewhere:1:0', 'reserved': 0}))
+        upload_id = self.begin_upload('member_b', 'nova', art)
         answer = self.nova(
             'member_b', 'blob_upload_finish', artifact_id=art['id'],
             type_name='sample_artifacts', field='blob1', key='',
@@ -292,13 +298,7 @@ class TestRegistryRefusesWhatGlanceApiRefuses(TrustTest):
             'select location from ga_blobs where artifact_id = :a',
             a=other['id'])
         art = self.create('member_b')
-        upload_id = str(uuid.uuid4())
-        self.assertEqual({'result': None}, self.rpc(
-            'member_b', 'glance_svc', 'blob_upload_begin',
-            artifact_id=art['id'], type_name='sample_artifacts',
-            field='blob1', key='', upload={
-                'upload_id': upload_id, 'backend': 'fs',
-                'process': 'elsewhere:1:0', 'reserved': 0}))
+        upload_id = self.begin_upload('member_b', 'glance_svc', art)
         store = os.path.join(self.server.root, 'store')
         for location, backend in [
                 ('file://' + canary, 'fs'),
@@ -332,13 +332,7 @@ class TestRegistryRefusesWhatGlanceApiRefuses(TrustTest):
 
     def test_another_projects_uploads_are_not_touched(self):
         art = self.public_of_a()
-        upload_id = str(uuid.uuid4())
-        self.assertEqual({'result': None}, self.rpc(
-            'admin_a', 'glance_svc', 'blob_upload_begin',
-            artifact_id=art['id'], type_name='sample_artifacts',
-            field='blob1', key='', upload={
-                'upload_id': upload_id, 'backend': 'fs',
-                'process': 'elsewhere:1:0', 'reserved': 0}))
+        upload_id = self.begin_upload('admin_a', 'glance_svc', art)
         where = dict(artifact_id=art['id'], field='blob1', key='',
                      upload_id=upload_id)
         for command, kwargs in [

@@ -34,6 +34,17 @@ class TestDataAPIChecks(base.FunctionalTest):
         self.assertEqual(201, resp.status_int, resp.text)
         return resp.json
 
+    def begin(self, art):
+        """The id of an upload to blob1 of ``art``, begun by project A."""
+        upload_id = str(uuid.uuid4())
+        self.api.blob_upload_begin(_context(self.a), art['id'],
+                                   'sample_artifacts', 'blob1', '', {
+                                       'upload_id': upload_id,
+                                       'backend': 'fs',
+                                       'process': 'elsewhere:1:0',
+                                       'reserved': 0})
+        return upload_id
+
     def public_of_a(self):
         art = self.create(self.a)
         # Made public by an admin (the no-auth pipeline is one).
@@ -72,14 +83,8 @@ class TestDataAPIChecks(base.FunctionalTest):
 
     def test_uploads_belong_to_their_artifacts_owner(self):
         art = self.public_of_a()
-        upload_id = str(uuid.uuid4())
+        upload_id = self.begin(art)
         a, b = _context(self.a), _context(self.b)
-        self.api.blob_upload_begin(a, art['id'], 'sample_artifacts',
-                                   'blob1', '', {
-                                       'upload_id': upload_id,
-                                       'backend': 'fs',
-                                       'process': 'elsewhere:1:0',
-                                       'reserved': 0})
         for call in (
                 lambda: self.api.blob_upload_heartbeat(
                     b, art['id'], 'blob1', '', upload_id),
@@ -98,13 +103,7 @@ class TestDataAPIChecks(base.FunctionalTest):
     def test_a_finished_upload_keeps_the_data_it_wrote(self):
         art = self.create(self.a)
         a = _context(self.a)
-        upload_id = str(uuid.uuid4())
-        self.api.blob_upload_begin(a, art['id'], 'sample_artifacts',
-                                   'blob1', '', {
-                                       'upload_id': upload_id,
-                                       'backend': 'fs',
-                                       'process': 'elsewhere:1:0',
-                                       'reserved': 0})
+        upload_id = self.begin(art)
         values = {'status': 'active', 'size': 3, 'checksum': '0' * 32,
                   'os_hash_algo': 'sha512', 'os_hash_value': '0' * 128,
                   'content_type': 'text/plain', 'backend': 'fs'}

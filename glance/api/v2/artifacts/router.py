@@ -14,6 +14,7 @@ import routes.middleware
 import webob.dec
 import webob.exc
 
+from glance.api.v2.artifacts import edge
 from glance.api.v2.artifacts import handlers as h
 from glance.artifacts import catalog
 from glance.artifacts import exception
@@ -180,8 +181,13 @@ class API(object):
         self._routes = routes.middleware.RoutesMiddleware(
             _dispatch, mapper, use_method_override=False, singleton=False)
 
+    def __call__(self, environ, start_response):
+        # An answer given before the request body was read to its end
+        # ends the connection (see edge.serve).
+        return edge.serve(self._route, environ, start_response)
+
     @webob.dec.wsgify(RequestClass=wsgi.Request)
-    def __call__(self, req):
+    def _route(self, req):
         _check_path(req.environ)
         return self._routes
 

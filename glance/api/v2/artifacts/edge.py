@@ -1,21 +1,76 @@
-"""The HTTP edge of /v2/artifacts: connections whose request body was not
-read.
+"""The HTTP edge of /v2/artifacts: request lines that Glance's own filters
+cannot take, and connections whose request body was not read.
 
-``serve`` runs the router so that an answer given before the request body
-was read to its end ends its connection: otherwise the WSGI server reads
-what is left of the body, or waits for the client to close, with a thread
-of its own, and a client that keeps such connections open holds the
-server's threads with requests that were already refused.
+``UTF8Filter`` is the paste filter ``artifacts-utf8``. Placed before
+Glance's ``versionnegotiation`` in a pipeline, it answers 400 to a request
+for /v2/artifacts whose path or query string is not UTF-8 once
+percent-decoded; ``versionnegotiation`` would otherwise fail on such a path
+with a 500 before the request reaches the router. Every other request,
+those of /v2/images included, passes through untouched.
+
+``serve`` runs the router (and the filter's refusals) so that an answer
+given before the request body was read to its end ends its connection:
+otherwise the WSGI server reads what is left of the body, or waits for
+the client to close, with a thread of its own, and a client that keeps
+such connections open holds the server's threads with requests that were
+already refused.
 """
 
+import re
 import socket
 import threading
 import time
+import urllib.parse
+
+import webob.exc
+
+# Paths that Glance's version negotiation sends to /v2/artifacts (it takes
+# /v2.1 and the like for /v2), as PATH_INFO shows them before it runs.
+ARTIFACTS_PATH = re.compile(r'/v2(\.[0-9]+)?/artifacts(/|$)')
 
 # After an answer to a request whose body was not read, how long and how
 # much more the client may send while it reads the answer.
 LINGER = 1.0            # seconds
 LINGER_BYTES = 1024 * 1024
+
+
+def check_utf8(environ):
+    """400 unless the path and the query string are UTF-8 once
+    percent-decoded (overlong forms, such as %c0%af, and encoded surrogates,
+    such as %ed%a0%80, are not UTF-8). PATH_INFO holds the path's bytes as
+    Latin-1, already percent-decoded (PEP 3333); QUERY_STRING as sent."""
+    try:
+        environ.get('PATH_INFO', '').encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        raise webob.exc.HTTPBadRequest(
+            explanation='The path is not valid UTF-8.')
+    try:
+        urllib.parse.unquote_to_bytes(
+            environ.get('QUERY_STRING', '').encode('latin-1')).decode('utf-8')
+    except UnicodeError:
+        raise webob.exc.HTTPBadRequest(
+            explanation='The query string is not valid UTF-8.')
+
+
+class UTF8Filter(object):
+    """paste filter ``artifacts-utf8``: 400 for a request to /v2/artifacts
+    whose path or query string is not UTF-8 (check_utf8), in the error
+    format of the router's own 400s."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if ARTIFACTS_PATH.match(environ.get('PATH_INFO', '')):
+            try:
+                check_utf8(environ)
+            except webob.exc.HTTPBadRequest as error:
+                return serve(error, environ, start_response)
+        return self.app(environ, start_response)
+
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        return cls
 
 
 class Body(object):

@@ -1,12 +1,16 @@
 """The HTTP edge against a real glance-api under gunicorn, over raw
-sockets: connections whose request body was refused before it was
-read."""
+sockets: request lines that are not UTF-8, and connections whose request
+body was refused before it was read."""
 
 import http.client
+import os
+import shutil
 import socket
+import sys
 import time
 
 from tests import base
+from tests.e2e import server as server_mod
 from tests.e2e import test_server
 
 MiB = 1024 * 1024
@@ -39,6 +43,106 @@ def read_answer(sock):
             break
         body += chunk
     return int(lines[0].split(' ')[1]), headers, body
+
+
+def exchange(port, request, timeout=30):
+    """Send a raw request on a connection of its own, read the answer and
+    close."""
+    with socket.create_connection(('127.0.0.1', port),
+                                  timeout=timeout) as s:
+        s.sendall(request)
+        return read_answer(s)
+
+
+class TestNotUTF8(test_server.ServerTest):
+    """The filter artifacts-utf8 in the pipeline of glance-api."""
+
+    def setUp(self):
+        super(TestNotUTF8, self).setUp()
+        status, self.art = self.server.json('POST', S, {'name': 'edge'})
+        self.assertEqual(201, status)
+        self.addCleanup(self.server.request, 'DELETE', self.art['self'])
+        self.url = self.art['self'].encode()
+
+    def get(self, target, method=b'GET', accept=b'application/json'):
+        return exchange(self.server.port, b'%s %s HTTP/1.1\r\nHost: x\r\n'
+                        b'Accept: %s\r\nContent-Length: 0\r\n\r\n'
+                        % (method, target, accept))
+
+    def assertRefused(self, message, answer, target):
+        status, headers, body = answer
+        self.assertEqual(400, status, (target, body))
+        self.assertTrue(headers['content-type'].startswith(
+            'application/json'), target)
+        self.assertIn(b'"message": "%s' % message.encode(), body, target)
+
+    def test_paths_under_artifacts_that_are_not_utf8_are_400(self):
+        for target in (b'/v2/artifacts/%ff', S.encode() + b'/%FF',
+                       self.url + b'%ff', self.url + b'/tags/a%ff',
+                       self.url + b'/blob_dict/%ffa',
+                       S.encode() + b'/%c0%af',        # overlong '/'
+                       S.encode() + b'/%ed%a0%80',     # a surrogate
+                       S.encode() + b'/%e2%82',        # cut short
+                       b'/v2.1/artifacts/sample_artifacts/%ff'):
+            for method in (b'GET', b'PUT', b'DELETE'):
+                self.assertRefused('The path is not valid UTF-8.',
+                                   self.get(target, method), target)
+        shown = self.server.json('GET', self.art['self'])[1]
+        self.assertEqual(([], {}), (shown['tags'], shown['blob_dict']))
+
+    def test_query_strings_that_are_not_utf8_are_400(self):
+        for target in (S.encode() + b'?name=%ff', S.encode() + b'?%ff=a',
+                       S.encode() + b'?name=%c0%af',
+                       S.encode() + b'?tags=%ed%a0%80',
+                       self.url + b'?x=%ff', b'/v2/artifacts?%ff'):
+            self.assertRefused('The query string is not valid UTF-8.',
+                               self.get(target), target)
+
+    def test_the_refusal_is_a_400_of_the_router_with_its_message(self):
+        for accept in (b'application/json', b'text/html'):
+            status, headers, router = self.get(S.encode() + b'/%0a',
+                                               accept=accept)
+            status, edge_headers, edge = self.get(S.encode() + b'/%ff',
+                                                  accept=accept)
+            self.assertEqual(400, status)
+            self.assertEqual(headers['content-type'],
+                             edge_headers['content-type'])
+            self.assertEqual(router.replace(
+                b'The path contains control characters.',
+                b'The path is not valid UTF-8.'), edge)
+
+    def test_a_raw_byte_that_is_not_ascii_in_the_request_line_is_400(self):
+        # gunicorn refuses such request lines itself.
+        for target in (S.encode() + b'/\xff', S.encode() + b'?name=\xff'):
+            self.assertEqual(400, self.get(target)[0], target)
+
+    def test_non_utf8_requests_elsewhere_are_answered_as_by_stock_glance(
+            self):
+        # /v2/images and every other path that is not of artifacts: what
+        # glance-api answers with our paste file, it answers with Glance's.
+        root, cleanup = base.make_tempdir('ga-e2e-stock-')
+        self.addCleanup(cleanup)
+        stock = server_mod.make_server(self, root, workers=1)
+        # The paste file that the Glance distribution installs.
+        shutil.copy(os.path.join(sys.prefix, 'etc', 'glance',
+                                 'glance-api-paste.ini'),
+                    os.path.join(stock.confdir, 'glance-api-paste.ini'))
+        stock.sync()
+        stock.start()
+        self.addCleanup(stock.stop)
+
+        def answer(server, target):
+            status, _headers, body = exchange(
+                server.port, b'GET %s HTTP/1.1\r\nHost: x\r\nAccept: '
+                b'application/json\r\nConnection: close\r\n\r\n' % target)
+            return status, body
+
+        for target in (b'/v2/images/%ff', b'/v2/images/%c0%af',
+                       b'/v2/images?name=%ff', b'/v2/images/\xff',
+                       b'/v2/images', b'/v2/artifacts%ff', b'/%ff',
+                       b'/versions%ff', b'/v2/schemas/image%ed%a0%80'):
+            self.assertEqual(answer(stock, target),
+                             answer(self.server, target), target)
 
 
 def chunked_put(path, body):
@@ -146,6 +250,8 @@ class TestRefusedBodies(RefusalTest):
                  b'Unknown artifact type'),
                 ('media type', sized_put(blob, 1 << 30, b'{}', b''), 415,
                  b'application/octet-stream'),
+                ('path not UTF-8', sized_put(blob + '%ff', 1 << 30, b'ab'),
+                 400, b'The path is not valid UTF-8.'),
                 ('JSON body over its limit',
                  b'POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/'
                  b'json\r\nContent-Length: %d\r\n\r\n{"name": "'

@@ -16,12 +16,14 @@ such connections open holds the server's threads with requests that were
 already refused.
 """
 
+import functools
 import re
 import socket
 import threading
 import time
 import urllib.parse
 
+import webob.dec
 import webob.exc
 
 # Paths that Glance's version negotiation sends to /v2/artifacts (it takes
@@ -55,18 +57,23 @@ def check_utf8(environ):
 class UTF8Filter(object):
     """paste filter ``artifacts-utf8``: 400 for a request to /v2/artifacts
     whose path or query string is not UTF-8 (check_utf8), in the error
-    format of the router's own 400s."""
+    format of the router's own 400s.
+
+    Like Glance's filters, it can also be called with a webob Request and
+    then returns a Response (Glance's functional tests call the outermost
+    filter of a pipeline so)."""
 
     def __init__(self, app):
         self.app = app
 
-    def __call__(self, environ, start_response):
-        if ARTIFACTS_PATH.match(environ.get('PATH_INFO', '')):
+    @webob.dec.wsgify
+    def __call__(self, req):
+        if ARTIFACTS_PATH.match(req.environ.get('PATH_INFO', '')):
             try:
-                check_utf8(environ)
+                check_utf8(req.environ)
             except webob.exc.HTTPBadRequest as error:
-                return serve(error, environ, start_response)
-        return self.app(environ, start_response)
+                return req.get_response(functools.partial(serve, error))
+        return req.get_response(self.app)
 
     @classmethod
     def factory(cls, global_conf, **local_conf):

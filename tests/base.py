@@ -20,8 +20,8 @@ BIN = os.path.dirname(sys.executable)
 # A flavor of the stock pipeline for tests: Glance's context middleware
 # without authtoken, so that tests send the identity headers that
 # keystonemiddleware would set after validating a token.
-TEST_AUTH_PIPELINE = ('testauth = cors http_proxy_to_wsgi versionnegotiation '
-                      'osprofiler context rootapp\n')
+TEST_AUTH_PIPELINE = ('testauth = cors http_proxy_to_wsgi artifacts-utf8 '
+                      'versionnegotiation osprofiler context rootapp\n')
 
 
 def write_env(root, flavor='', types=ALL_TYPES, extra='',

@@ -205,12 +205,14 @@ class _Reader(object):
         return b''.join(parts)
 
     def close(self):
-        """Stop receiving; waits for the receiving thread, so that nothing
-        reads the request body once the response is on its way. A read
-        in progress ends when data comes or the connection's idle timeout
-        passes."""
+        """Stop receiving. Waits for the receiving thread a moment (it
+        checks that it should stop every POLL seconds), but not for a read
+        that waits for data the client does not send: the answer would
+        wait for the connection's idle timeout. Such a read ends when the
+        connection does, which the API sees to once the answer is out
+        (glance/api/v2/artifacts/edge.py)."""
         self._stop.set()
-        self._thread.join()
+        self._thread.join(self.POLL)
 
 
 def check_upload(context, type_cls, view, name, key, size):

@@ -7,7 +7,11 @@ These run in every database x data API combination (see tools/dev.py),
 so the registry's answers are checked against the same expectations.
 """
 
+import os
+import sys
 import urllib.parse
+
+import webob
 
 from glance.artifacts.types import base as types_base
 from glance.db.artifacts import models
@@ -384,3 +388,110 @@ class TestWireEncoding(BadInputTest):
         listed = self.request('GET', URL + '?metadata.$datetime=' +
                               '2020-01-01T00:00:00.000000').json
         self.assertEqual([art['id']], [a['id'] for a in listed['artifacts']])
+
+
+# Glance's own paste file, as the Glance distribution installs it.
+STOCK_PASTE = os.path.join(sys.prefix, 'etc', 'glance',
+                           'glance-api-paste.ini')
+
+
+class TestNotUTF8(BadInputTest):
+    """Paths and query strings that are not UTF-8 once percent-decoded
+    are refused by the filter artifacts-utf8 in every pipeline, before
+    Glance's versionnegotiation (which fails on such paths with an
+    exception, a 500)."""
+
+    def setUp(self):
+        super(TestNotUTF8, self).setUp()
+        self.art = self.post({'name': 'x'}).json
+
+    def send(self, method, path_info, query='', flavor='',
+             accept='application/json'):
+        """A request whose PATH_INFO and QUERY_STRING are exactly these
+        (PATH_INFO: the path's bytes as Latin-1, as a WSGI server gives
+        a percent-decoded path)."""
+        req = webob.Request.blank('/', method=method)
+        req.environ['PATH_INFO'] = path_info
+        req.environ['QUERY_STRING'] = query
+        req.headers['Accept'] = accept
+        return req.get_response(self.glance.apps[flavor])
+
+    def test_a_path_under_artifacts_that_is_not_utf8_is_400(self):
+        art = self.art['self']
+        paths = ['/v2/artifacts/\xff', URL + '/\xff', art + '\xff',
+                 art + '/tags/\xff', art + '/blob_dict/a\xff',
+                 URL + '/\xc0\xaf',            # %c0%af: overlong '/'
+                 URL + '/\xed\xa0\x80',        # %ed%a0%80: a surrogate
+                 URL + '/\xe2\x82',            # a sequence cut short
+                 '/v2.1/artifacts/sample_artifacts/\xff']
+        for flavor in ('', 'testauth', 'artifacts'):
+            for path in paths:
+                for method in ('GET', 'PUT', 'DELETE'):
+                    resp = self.send(method, path, flavor=flavor)
+                    self.assertEqual(400, resp.status_int,
+                                     (flavor, method, path, resp.text))
+                    self.assertTrue(resp.json['message'].startswith(
+                        'The path is not valid UTF-8.'), resp.text)
+        self.assertEqual(self.art, self.request('GET', art).json)
+        self.assertEqual(0, self.count_rows(models.tags))
+
+    def test_a_query_string_that_is_not_utf8_is_400(self):
+        for flavor in ('', 'testauth', 'artifacts'):
+            for query in ('name=%ff', '%ff=x', 'name=%C0%AF',
+                          'tags=%ed%a0%80', 'name=\xff', 'name=a&sort=%e9'):
+                for path in (URL, self.art['self'], '/v2/artifacts'):
+                    resp = self.send('GET', path, query, flavor=flavor)
+                    self.assertEqual(400, resp.status_int,
+                                     (flavor, path, query, resp.text))
+                    self.assertTrue(resp.json['message'].startswith(
+                        'The query string is not valid UTF-8.'), resp.text)
+
+    def test_the_refusal_has_the_format_of_the_routers_400s(self):
+        # The router's 400 for a control character, and the filter's 400,
+        # as JSON and as HTML: the same document around the message.
+        for accept in ('application/json', 'text/html'):
+            router = self.send('GET', URL + '/\x0a', accept=accept)
+            edge = self.send('GET', URL + '/\xff', accept=accept)
+            self.assertEqual((400, 400), (router.status_int,
+                                          edge.status_int))
+            self.assertEqual(router.content_type, edge.content_type)
+            self.assertEqual(
+                router.text.replace('The path contains control characters.',
+                                    'The path is not valid UTF-8.'),
+                edge.text)
+
+    def test_utf8_paths_and_queries_still_reach_the_router(self):
+        resp = self.send('PUT', self.art['self'] + '/tags/\xc3\xa9t\xc3\xa9')
+        self.assertEqual(204, resp.status_int, resp.text)
+        resp = self.send('GET', URL, 'tags=%C3%A9t%C3%A9')
+        self.assertEqual([self.art['id']],
+                         [a['id'] for a in resp.json['artifacts']])
+
+    def test_other_paths_are_answered_as_glance_answers_them(self):
+        # Whatever Glance's stock pipeline does with these (a 400, or an
+        # exception that the WSGI server turns into a 500), ours does.
+        self.assertTrue(os.path.exists(STOCK_PASTE), STOCK_PASTE)
+        from glance.common import config as glance_config
+        stock = glance_config.load_paste_app('glance-api',
+                                             conf_file=STOCK_PASTE)
+
+        def outcome(app, path_info, query):
+            req = webob.Request.blank('/')
+            req.environ['PATH_INFO'] = path_info
+            req.environ['QUERY_STRING'] = query
+            req.headers['Accept'] = 'application/json'
+            try:
+                resp = req.get_response(app)
+            except Exception as e:
+                return type(e).__name__
+            return resp.status, resp.text
+
+        for path, query in (('/v2/images/\xff', ''), ('/v2/images', ''),
+                            ('/v2/images/\xc0\xaf', ''),
+                            ('/v2/images', 'name=%ff'),
+                            ('/v2/images', 'name=\xed\xa0\x80'),
+                            ('/v2/artifacts\xff', ''), ('/\xff', ''),
+                            ('/versions\xff', '')):
+            self.assertEqual(outcome(stock, path, query),
+                             outcome(self.glance.apps[''], path, query),
+                             (path, query))

@@ -201,6 +201,23 @@ class TestUpload(BlobTest):
         self.assertError(413, resp, 'limit of 10 bytes')
         self.assertEqual(204, self.put('/blob1', b'x' * 10).status_int)
 
+    def test_an_answer_before_the_body_was_read_says_connection_close(self):
+        # Refused before a byte of the body was read: the connection ends
+        # after the answer (tests/e2e/test_edge.py shows it under gunicorn).
+        resp = self.put('/blob1', b'x' * (2 ** 20 + 1))
+        self.assertError(413, resp, 'larger than the limit')
+        self.assertEqual('close', resp.headers.get('Connection'))
+        resp = self.put('/blob1', b'x', content_type='text/plain')
+        self.assertEqual((415, 'close'), (resp.status_int,
+                                          resp.headers.get('Connection')))
+        # Read to its end, refused or not: the connection can go on.
+        resp = self.put('/blob1', b'x', headers={'Content-MD5': '0' * 32})
+        self.assertError(400, resp, 'does not match')
+        self.assertNotIn('Connection', resp.headers)
+        resp = self.put_chunked('/blob1', b'data')
+        self.assertEqual(204, resp.status_int)
+        self.assertNotIn('Connection', resp.headers)
+
     def test_bad_size_header_is_400(self):
         resp = self.put('/blob1', b'x', headers={
             'x-openstack-artifact-size': '-1'})

@@ -17,7 +17,9 @@ file. For the mounted run each test class is subclassed with MountArtifacts
 in front; its setup_simple_paste() lets Glance write the file, then adds our
 mount exactly as etc/glance-api-paste.ini of this repository ships it (the
 "/v2/artifacts: artifacts" line of [composite:rootapp] and the
-[app:artifacts] section). Nothing else changes; test ids stay Glance's.
+[app:artifacts] section) with our filter (its section, and its name before
+versionnegotiation in each pipeline, or first in a pipeline without
+versionnegotiation). Nothing else changes; test ids stay Glance's.
 
 Like Glance's own CI (stestr), each worker runs in the directory that holds
 the glance package (the tests open glance/tests/etc/... relative to it) and
@@ -26,8 +28,9 @@ what registers options such as [database] that test_images needs. A worker
 then runs its share of the test_images tests.
 
 The mounted run also runs one test of ours, MOUNT_CHECK, which asserts that
-GET /v2/artifacts answers 200 through the same test pipeline, so a mount that
-silently did not load cannot pass.
+GET /v2/artifacts answers 200 and GET /v2/artifacts/%ff our filter's 400
+through the same test pipeline, so a mount that silently did not load
+cannot pass.
 
 Exits non-zero when the two runs pass different tests, when MOUNT_CHECK did
 not pass, when no test ran, when discovery could not import a module, or
@@ -83,13 +86,18 @@ ALLOWED_FAILURES = {
 # -- the mount ---------------------------------------------------------------
 
 def shipped_mount():
-    """(app name, app section) of our mount in etc/glance-api-paste.ini."""
+    """(app name, app section, filter name, filter section) of our mount
+    in etc/glance-api-paste.ini: the filter is the one before
+    versionnegotiation in its default pipeline."""
     ini = configparser.ConfigParser(interpolation=None)
     ini.optionxform = str
     if not ini.read(PASTE_INI):
         raise RuntimeError('cannot read %s' % PASTE_INI)
     app = ini['composite:rootapp'][MOUNT_PATH]
-    return app, dict(ini['app:' + app])
+    pipeline = ini['composite:api']['default'].split()
+    name = pipeline[pipeline.index('versionnegotiation') - 1]
+    return (app, dict(ini['app:' + app]), name,
+            dict(ini['filter:' + name]))
 
 
 class MountArtifacts(object):
@@ -98,7 +106,7 @@ class MountArtifacts(object):
 
     def setup_simple_paste(self):
         super(MountArtifacts, self).setup_simple_paste()
-        app, app_conf = shipped_mount()
+        app, app_conf, name, filter_conf = shipped_mount()
         with open(self.paste_config) as f:
             paste = f.read()
         rootapp = '[composite:rootapp]\n'
@@ -108,10 +116,27 @@ class MountArtifacts(object):
                                % (self.paste_config, MOUNT_PATH))
         paste = paste.replace(rootapp,
                               rootapp + '%s: %s\n' % (MOUNT_PATH, app))
+        paste = '\n'.join(_with_filter(line, name)
+                          for line in paste.split('\n'))
         paste += '\n[app:%s]\n' % app
         paste += ''.join('%s = %s\n' % item for item in app_conf.items())
+        paste += '\n[filter:%s]\n' % name
+        paste += ''.join('%s = %s\n' % item for item in filter_conf.items())
         with open(self.paste_config, 'w') as f:
             f.write(paste)
+
+
+def _with_filter(line, name):
+    """A line of a paste config, with the filter ``name`` added if it is a
+    pipeline: before versionnegotiation, or first."""
+    key, sep, value = line.partition('=')
+    if key.strip() != 'pipeline':
+        return line
+    filters = value.split()
+    at = (filters.index('versionnegotiation')
+          if 'versionnegotiation' in filters else 0)
+    return '%s%s %s' % (key, sep, ' '.join(filters[:at] + [name] +
+                                           filters[at:]))
 
 
 _MOUNTED = {}
@@ -139,6 +164,10 @@ def mount_check():
             self.assertTrue(resp.json['artifact_types'], resp.text)
             resp = self.api_get('/v2/images')
             self.assertEqual(200, resp.status_code, resp.text)
+            # The filter is in the pipeline.
+            resp = self.api_get(MOUNT_PATH + '/%ff')
+            self.assertEqual(400, resp.status_code, resp.text)
+            self.assertIn('not valid UTF-8', resp.text)
 
     # its id is MOUNT_CHECK
     ArtifactsMount.__module__ = 'glance_compat'

@@ -14,6 +14,7 @@ import routes.middleware
 import webob.dec
 import webob.exc
 
+from glance.api.v2.artifacts import edge
 from glance.api.v2.artifacts import handlers as h
 from glance.artifacts import catalog
 from glance.artifacts import exception
@@ -88,16 +89,12 @@ class Handler(object):
     @webob.dec.wsgify(RequestClass=wsgi.Request)
     def __call__(self, req):
         # Path variables, as Routes gives them, are the bytes of the path
-        # as Latin-1 (PEP 3333); API.__call__ checked that they are UTF-8.
+        # as Latin-1 (PEP 3333); API checked that the path and the query
+        # string are UTF-8.
         args = {name: value.encode('latin-1').decode('utf-8')
                 for name, value in
                 req.environ['wsgiorg.routing_args'][1].items()
                 if name != 'controller'}
-        try:
-            req.GET
-        except UnicodeDecodeError:
-            raise webob.exc.HTTPBadRequest(
-                explanation='The query string is not valid UTF-8.')
         try:
             return self.function(self.api, req, **args)
         except tuple(e for e, _http in ERRORS) as e:
@@ -119,9 +116,9 @@ class MethodNotAllowed(object):
 
 
 def _check_path(environ):
-    """400 for a path that could name a resource other than the one it
-    shows: not UTF-8, control characters (such as an encoded newline),
-    or empty segments.
+    """400 for a path or query string that is not UTF-8, and for a path
+    that could name a resource other than the one it shows: control
+    characters (such as an encoded newline) or empty segments.
 
     PATH_INFO holds the path's bytes as Latin-1 (PEP 3333), after the
     mount point; Paste's urlmap, which mounts us, has already merged
@@ -129,11 +126,8 @@ def _check_path(environ):
     request's own path when the server gives it (gunicorn's RAW_URI,
     uWSGI's and mod_wsgi's REQUEST_URI).
     """
-    try:
-        text = environ['PATH_INFO'].encode('latin-1').decode('utf-8')
-    except UnicodeError:
-        raise webob.exc.HTTPBadRequest(
-            explanation='The path is not valid UTF-8.')
+    edge.check_utf8(environ)
+    text = environ['PATH_INFO'].encode('latin-1').decode('utf-8')
     if any(ord(c) < 0x20 or ord(c) == 0x7f for c in text):
         raise webob.exc.HTTPBadRequest(
             explanation='The path contains control characters.')
@@ -180,8 +174,13 @@ class API(object):
         self._routes = routes.middleware.RoutesMiddleware(
             _dispatch, mapper, use_method_override=False, singleton=False)
 
+    def __call__(self, environ, start_response):
+        # An answer given before the request body was read to its end
+        # ends the connection (see edge.serve).
+        return edge.serve(self._route, environ, start_response)
+
     @webob.dec.wsgify(RequestClass=wsgi.Request)
-    def __call__(self, req):
+    def _route(self, req):
         _check_path(req.environ)
         return self._routes
 

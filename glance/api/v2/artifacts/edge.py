@@ -1,0 +1,224 @@
+"""The HTTP edge of /v2/artifacts: request lines that Glance's own filters
+cannot take, and connections whose request body was not read.
+
+``UTF8Filter`` is the paste filter ``artifacts-utf8``. Placed before
+Glance's ``versionnegotiation`` in a pipeline, it answers 400 to a request
+for /v2/artifacts whose path or query string is not UTF-8 once
+percent-decoded; ``versionnegotiation`` would otherwise fail on such a path
+with a 500 before the request reaches the router. Every other request,
+those of /v2/images included, passes through untouched.
+
+``serve`` runs the router (and the filter's refusals) so that an answer
+given before the request body was read to its end ends its connection:
+otherwise the WSGI server reads what is left of the body, or waits for
+the client to close, with a thread of its own, and a client that keeps
+such connections open holds the server's threads with requests that were
+already refused.
+"""
+
+import functools
+import re
+import socket
+import threading
+import time
+import urllib.parse
+
+import webob.dec
+import webob.exc
+
+# Paths that Glance's version negotiation sends to /v2/artifacts (it takes
+# /v2.1 and the like for /v2), as PATH_INFO shows them before it runs.
+ARTIFACTS_PATH = re.compile(r'/v2(\.[0-9]+)?/artifacts(/|$)')
+
+# After an answer to a request whose body was not read, how long and how
+# much more the client may send while it reads the answer.
+LINGER = 1.0            # seconds
+LINGER_BYTES = 1024 * 1024
+
+
+def check_utf8(environ):
+    """400 unless the path and the query string are UTF-8 once
+    percent-decoded (overlong forms, such as %c0%af, and encoded surrogates,
+    such as %ed%a0%80, are not UTF-8). PATH_INFO holds the path's bytes as
+    Latin-1, already percent-decoded (PEP 3333); QUERY_STRING as sent."""
+    try:
+        environ.get('PATH_INFO', '').encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        raise webob.exc.HTTPBadRequest(
+            explanation='The path is not valid UTF-8.')
+    try:
+        urllib.parse.unquote_to_bytes(
+            environ.get('QUERY_STRING', '').encode('latin-1')).decode('utf-8')
+    except UnicodeError:
+        raise webob.exc.HTTPBadRequest(
+            explanation='The query string is not valid UTF-8.')
+
+
+class UTF8Filter(object):
+    """paste filter ``artifacts-utf8``: 400 for a request to /v2/artifacts
+    whose path or query string is not UTF-8 (check_utf8), in the error
+    format of the router's own 400s.
+
+    Like Glance's filters, it can also be called with a webob Request and
+    then returns a Response (Glance's functional tests call the outermost
+    filter of a pipeline so)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        if ARTIFACTS_PATH.match(req.environ.get('PATH_INFO', '')):
+            try:
+                check_utf8(req.environ)
+            except webob.exc.HTTPBadRequest as error:
+                return req.get_response(functools.partial(serve, error))
+        return req.get_response(self.app)
+
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        return cls
+
+
+class Body(object):
+    """The request body (``wsgi.input``), which notes whether it was read
+    to its end: ``ended``. Reads through it are one at a time, so that
+    ``close`` can wait for one in progress."""
+
+    def __init__(self, environ):
+        self._input = environ['wsgi.input']
+        length = environ.get('CONTENT_LENGTH') or ''
+        if length.isdigit():
+            self._left = int(length)
+        elif 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
+            self._left = None       # until a read finds the end
+        else:
+            self._left = 0          # no body
+        self.ended = self._left == 0
+        self._closed = False
+        self._reading = threading.Lock()
+
+    def read(self, size=-1):
+        with self._reading:
+            if self._closed:
+                raise ConnectionAbortedError('The connection has ended.')
+            whole = size is None or size < 0
+            data = self._input.read() if whole else self._input.read(size)
+            if self._left is not None:
+                self._left -= len(data)
+            if whole or (size and not data) or (self._left is not None and
+                                                self._left <= 0):
+                self.ended = True
+            return data
+
+    def __getattr__(self, name):
+        # readline and the rest: not counted, so the connection ends after
+        # the answer, which is always safe.
+        return getattr(self._input, name)
+
+    def __iter__(self):
+        return iter(self._input)
+
+    def close(self, timeout):
+        """Refuse further reads, and wait up to ``timeout`` seconds for a
+        read in progress to return."""
+        self._closed = True
+        if self._reading.acquire(timeout=timeout):
+            self._reading.release()
+
+
+def serve(app, environ, start_response):
+    """Call the WSGI ``app`` with ``environ['wsgi.input']`` as a Body. When
+    it answers an HTTP/1 request before the body was read to its end, the
+    answer says ``Connection: close``, and once the server has sent it,
+    the connection ends (end_connection). (An HTTP/2 connection carries
+    other requests; the server ends the request's stream.)"""
+    body = Body(environ)
+    environ['wsgi.input'] = body
+    http1 = environ.get('SERVER_PROTOCOL') in ('HTTP/1.0', 'HTTP/1.1')
+    closing = []
+
+    def start(status, headers, exc_info=None):
+        if http1 and not body.ended:
+            closing.append(True)
+            headers = list(headers) + [('Connection', 'close')]
+        return start_response(status, headers, exc_info)
+
+    def then():
+        if closing:
+            end_connection(environ, body)
+
+    return _ThenEnd(app(environ, start), then)
+
+
+class _ThenEnd(object):
+    """A response body that runs ``then`` when the server closes it, which
+    it does once it has sent the body (PEP 3333)."""
+
+    def __init__(self, app_iter, then):
+        self._app_iter = app_iter
+        self._then = then
+
+    def __iter__(self):
+        return iter(self._app_iter)
+
+    def close(self):
+        try:
+            if hasattr(self._app_iter, 'close'):
+                self._app_iter.close()
+        finally:
+            self._then()
+
+
+def end_connection(environ, body):
+    """End the connection of a request whose body was not read, after the
+    server has sent the answer.
+
+    Under gunicorn, whose socket the environ carries: the end of the
+    connection (FIN) follows the answer at once; what the client still
+    sends is read and dropped until it closes its side, for LINGER seconds
+    and LINGER_BYTES at most, so that a client still sending its body can
+    read the answer rather than meet a reset (a connection shut for
+    reading is reset by the kernel when data comes); then the reading side
+    is shut too. Whatever waits on the connection then sees its end at
+    once: a read of ours still waiting in the body (``body.close`` waits
+    for it), and gunicorn itself. Gunicorn drops an application's
+    Connection header (hop-by-hop, PEP 3333) and would otherwise keep the
+    connection: its gthread worker reads the rest of the body for up to
+    five seconds in the request's thread, and when it gives up, waits up
+    to two seconds for the client to close in its main loop, which
+    accepts nothing meanwhile, one such connection after the other.
+
+    Other servers get only the Connection header.
+    """
+    sock = environ.get('gunicorn.socket')
+    if sock is None:
+        return
+    previous = sock.gettimeout()
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        _drain(sock)
+    except OSError:
+        pass    # the client reset the connection, or its time passed
+    try:
+        sock.shutdown(socket.SHUT_RD)
+    except OSError:
+        pass    # the connection was reset
+    sock.settimeout(previous)
+    body.close(LINGER)
+
+
+def _drain(sock):
+    """Read and drop what comes until the client closes its side, for
+    LINGER seconds and LINGER_BYTES at most."""
+    deadline = time.monotonic() + LINGER
+    drained = 0
+    while drained < LINGER_BYTES:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        sock.settimeout(remaining)
+        data = sock.recv(65536)
+        if not data:
+            return
+        drained += len(data)

@@ -16,6 +16,7 @@ answer is what glance-api answers that user for the same request.
 """
 
 import atexit
+import datetime
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ import requests
 import sqlalchemy as sa
 import testtools
 
+from glance.db.artifacts import models
 from tests import base
 from tests import keystone
 from tests import s3
@@ -471,3 +473,39 @@ class TestGarbageAsAdminOnS3(GarbageTests, TrustTest):
 class TestGarbageDirect(GarbageTests, TrustTest):
     """Direct mode: glance-api reads what is in use itself."""
     CLUSTER = 'direct'
+
+
+class TestForgedRowOnS3(TrustTest):
+    """A blob row forged in the registry's database (a tampered row, as
+    no call can write one now) that points at an object of another
+    bucket: glance-api neither reads nor deletes it."""
+
+    CLUSTER = 'admin'
+
+    def test_an_object_in_another_bucket_is_never_read_or_deleted(self):
+        bucket = s3.new_bucket()
+        self.addCleanup(s3.empty, bucket)
+        name = 'artifact-%s' % uuid.uuid4()
+        s3.client().put_object(Bucket=bucket, Key=name, Body=b'secret')
+        art = self.create('member_a')
+        host = s3.endpoint().split('://', 1)[1]
+        now = datetime.datetime.utcnow()
+        with sa.create_engine(self.server.artifacts_database).begin() \
+                as conn:
+            conn.execute(models.blobs.insert().values(
+                artifact_id=art['id'], field='blob1', key='',
+                status='active', size=6,
+                checksum=hashlib.md5(b'secret').hexdigest(),
+                os_hash_algo='sha512',
+                os_hash_value=hashlib.sha512(b'secret').hexdigest(),
+                content_type='text/plain', backend='s3',
+                location='s3://%s/%s/%s' % (host, bucket, name),
+                created_at=now, updated_at=now))
+        code, body = self.api('GET', art['self'] + '/blob1', 'member_a')
+        self.assertEqual(403, code, body)
+        self.assertIn('The recorded location of the blob data is refused',
+                      body['message'])
+        self.assertNotIn(bucket, body['message'])
+        self.assertEqual(204, self.api('DELETE', art['self'],
+                                       'member_a')[0])
+        self.assertEqual([b'secret'], s3.stored(bucket))

@@ -589,21 +589,6 @@ class TestForgedLocations(BlobTest):
         self.delete_and_collect()
         self.assertCanary(staged)
 
-    def test_an_object_in_another_bucket_is_refused(self):
-        if not self.glance.bucket:
-            self.skipTest('the default backend of this run is the '
-                          'filesystem (GA_TEST_STORE=s3 runs this test)')
-        bucket = s3.new_bucket()
-        self.addCleanup(s3.empty, bucket)
-        name = store.data_id(str(uuid.uuid4()))
-        s3.client().put_object(Bucket=bucket, Key=name, Body=CANARY)
-        host = s3.endpoint().split('://', 1)[1]
-        location = 's3://%s/%s/%s' % (host, bucket, name)
-        self.forge(location, backend='s3')
-        self.assertRefused(location)
-        self.delete_and_collect()
-        self.assertEqual([CANARY], s3.stored(bucket))
-
     def test_a_forged_upload_id_deletes_nothing(self):
         # store/artifact-x/../../NAME is root/NAME once the store has a
         # directory artifact-x.

@@ -2,9 +2,17 @@
 
 Callers get an implementation with ``glance.db.artifacts.get_api()`` and
 call only these functions. Each takes the request context first (only
-``context.is_admin`` and ``context.owner`` are used to decide visibility),
-takes and returns plain dicts, lists, strings, numbers and datetimes, and
-raises only the errors of ``glance.db.artifacts.errors``.
+``context.is_admin`` and ``context.owner`` are used), takes and returns
+plain dicts, lists, strings, numbers and datetimes, and raises only the
+errors of ``glance.db.artifacts.errors``.
+
+The data API does not trust its callers: only an artifact's owner or an
+admin writes it, its tags, members and uploads (a member sets its own
+membership); an artifact is created in the caller's project; a read the
+caller may not make raises (NotFound, Forbidden) and is never answered
+empty; a finished upload's location is named after that upload, in the
+backend it recorded. The registry checks each call further, as glance-api
+checks a request (glance.artifacts.guard).
 
 Writes to one artifact are serialized, and each is all or nothing. A
 caller that decided on what it read passes ``expect`` (column values,
@@ -30,7 +38,8 @@ artifact_tag_add(context, artifact_id, type_name, tag, expect=None)
 artifact_tag_delete(context, artifact_id, type_name, tag)
     NotFound when the artifact has no such tag.
 artifact_referrers(context, artifact_id, fields) -> [referrer]
-    Artifacts whose reference fields [(type_name, field)] hold the id.
+    Artifacts whose reference fields [(type_name, field)] hold the id;
+    those the caller cannot see only as {'visible': False}.
 member_create(context, artifact_id, type_name, member, expect=None)
     -> member row
 member_list(context, artifact_id, type_name, member=None) -> [member row]
@@ -54,7 +63,9 @@ blob_upload_heartbeat(context, artifact_id, field, key, upload_id) -> bool
 blob_upload_finish(context, artifact_id, type_name, field, key, upload_id,
                    values, keep_for=None, changes=None)
     -> (record, replaced blob row or None)
-    Make the uploaded data the blob's; Conflict if the upload was dropped.
+    Make the uploaded data the blob's; Conflict if the upload was dropped,
+    Invalid unless ``values['location']`` names the upload's own data in
+    the backend it recorded.
     With keep_for, the replaced data becomes a pending delete (and None is
     returned for it). ``changes`` are artifact values as artifact_update
     takes them (the fields an inspection of the data filled), written in
@@ -69,7 +80,8 @@ blob_upload_list(context, artifact_id=None) -> [upload row]
     whose clocks differ agree on which uploads are dead.
 blob_data_in_use(context) -> {'uploads', 'locations', 'pending'}
     Upload ids in progress, blob data locations and pending delete
-    locations (admin only), for the garbage collector.
+    locations, for the garbage collector (admin only: Forbidden for
+    others).
 pending_delete_list(context, limit=1000) -> [pending delete row]
     Pending deletes that are due (admin only).
 pending_delete_remove(context, ids) -> count

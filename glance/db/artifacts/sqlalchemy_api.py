@@ -1153,7 +1153,6 @@ def member_list(context, artifact_id, type_name, member=None):
                 raise errors.NotFound('%s is not a member of the artifact.'
                                       % member[:255])
             member = context.owner or ''
-
         query = sa.select(M).where(M.c.artifact_id == artifact_id)
         if member is not None:
             query = query.where(M.c.member == member)

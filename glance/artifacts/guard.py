@@ -122,6 +122,7 @@ def check(caller, types, command, function, kwargs):
                 not caller.context.roles):
             raise exception.Forbidden(
                 '%s belongs to glance-api\'s own housekeeping.' % command)
+        _checked_housekeeping(command, args)
         return caller.context, args
     if command not in _CHECKS:
         raise exception.Forbidden('The registry has no check of %s and '

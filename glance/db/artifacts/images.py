@@ -1,30 +1,40 @@
 """Glance's images as the records of the read-only artifact type
 ``images``, and the data API that shows them beside the artifacts.
 
-Images are read through Glance's own database API (``glance.db.get_api()``)
-with the caller's context, so which images a caller sees (visibility,
-members, ``os_hidden``) is Glance's decision, not a copy of it. Nothing
-here writes an image: images change through /v2/images.
+An image is read by id through Glance's own database API
+(``glance.db.get_api()``) with the caller's context. Lists are our own
+SQL over Glance's tables (``images``, ``image_properties``,
+``image_tags``, ``image_members``) on Glance's engine, never a change to
+them: one statement selects a page, with the visibility, member and
+``os_hidden`` rules of Glance's ``image_get_all`` (tested against it),
+every filter and sort key of the artifact API, and the page's limit; a
+second reads the page's properties and tags. Nothing is sorted or
+filtered in Python, so a request holds at most a page of images in
+memory whatever the order.
 
-A list pushes to Glance what Glance's ``image_get_all`` filters exactly
-(equality on name, id, owner, formats, checksums, protected, tags and
-properties; time comparisons; visibility), and checks every filter again
-on each image, with the artifact semantics of the operators. Lists in
-the order of creation (the default) read Glance page by page and stop
-when the page is full; other orders and ``version=latest`` read every
-image that the pushed filters leave, since Glance cannot order by an
-artifact version. ``WithImages`` merges images into the list of every
-type (``/v2/artifacts/all``) and finds them by id for references.
+An image's artifact version is its ``artifact_version`` property when
+that is a Semantic Version, else 0.0.0. Its sort key
+(glance.artifacts.semver.sort_key) is computed by the database: an SQL
+expression on PostgreSQL and MariaDB/MySQL, a function registered on the
+connection on SQLite. Glance's tables have no index that gives images in
+version order or by name, so ``sort=version``, ``sort=name`` and
+``version=latest`` make the database read every visible image, as
+Glance's own ``sort_key=name`` does; Python still holds one page.
+
+``WithImages`` merges images into the list of every type
+(``/v2/artifacts/all``): a page of images and a page of artifacts, merged
+in the list's order; and finds images by id for references.
 """
 
-import datetime
 import functools
+import operator
 
-from oslo_utils import timeutils
+import sqlalchemy as sa
 
 from glance.artifacts import semver
 from glance.common import exception as glance_exception
 from glance.db.artifacts import errors
+from glance.db.artifacts import sqlalchemy_api
 
 TYPE_NAME = 'images'
 TYPE_VERSION = '1.0'
@@ -44,8 +54,6 @@ FIELDS = {'disk_format': 'str_value', 'container_format': 'str_value',
 #: The artifact status of an image status; the others are "drafted"
 #: (queued, saving, uploading, importing: no data yet).
 STATUSES = {'active': 'active', 'deactivated': 'deactivated'}
-#: Images read from Glance per statement.
-BATCH = 500
 
 
 def glance_db():
@@ -66,9 +74,9 @@ def _version(properties):
     return version
 
 
-def _record(image, tags):
-    properties = {p['name']: p['value'] for p in image['properties']
-                  if not p['deleted']}
+def _record(image, properties, tags):
+    """The artifact record of an image (a mapping of its columns), its
+    properties {name: value} and tags."""
     values = {name: image.get(name) for name in FIELDS}
     values['image_status'] = image['status']
     version = _version(properties)
@@ -108,103 +116,8 @@ def image_get(context, image_id):
         tags = db.image_tag_get_all(context, image_id)
     except (glance_exception.NotFound, glance_exception.Forbidden):
         raise errors.NotFound('no image with id %s' % image_id)
-    return _record(image, tags)
-
-
-# -- filters -----------------------------------------------------------------
-
-def _typed(value, values):
-    if isinstance(value, datetime.datetime):
-        return [timeutils.normalize_time(timeutils.parse_isotime(v))
-                if isinstance(v, str) else v for v in values]
-    return values
-
-
-_OPS = {'eq': lambda v, vs: v == vs[0], 'neq': lambda v, vs: v != vs[0],
-        'in': lambda v, vs: v in vs, 'lt': lambda v, vs: v < vs[0],
-        'lte': lambda v, vs: v <= vs[0], 'gt': lambda v, vs: v > vs[0],
-        'gte': lambda v, vs: v >= vs[0]}
-
-
-def _held(record, spec):
-    where = spec['where']
-    if where == 'tag':
-        return record['tags']
-    if where == 'metadata':
-        value = record['metadata'].get(spec['key'])
-        return [] if value is None else [value]
-    if spec.get('key') is not None:
-        return []       # image fields hold no lists or dicts
-    return [row[spec['column']] for row in record['properties']
-            if row['name'] == spec['field'] and
-            row.get(spec['column']) is not None]
-
-
-def matches(record, spec):
-    """Whether a record passes one filter of the data API, with the
-    semantics of the SQL the artifacts get: a null never matches; for
-    values held in rows, neq means that none equals."""
-    op, values = spec['op'], spec['values']
-    if spec['where'] == 'column':
-        value = record[spec['column']]
-        if value is None:
-            return False
-        try:
-            return _OPS[op](value, _typed(value, values))
-        except TypeError:
-            return False
-    held = _held(record, spec)
-    if op == 'neq':
-        return not any(h == values[0] for h in held)
-    try:
-        return any(_OPS[op](h, values) for h in held)
-    except TypeError:
-        return False
-
-
-def _pushed(filters):
-    """The part of ``filters`` that Glance's image_get_all applies
-    exactly, as its filters; and the visibility to ask for."""
-    pushed = {'deleted': False}
-    visibility = None
-    hidden = False
-    for spec in filters:
-        where, op, values = spec['where'], spec['op'], spec['values']
-        if where == 'column':
-            column = spec['column']
-            if column == 'visibility':
-                visibility = values[0] if op == 'eq' else 'all'
-            elif column in ('name', 'id') and op == 'eq':
-                # "eq:" so that a name with a colon is not read as an
-                # operator.
-                pushed[column] = 'eq:' + values[0]
-            elif column == 'owner' and op == 'eq':
-                pushed['owner'] = values[0]
-            elif column == 'protected' and op == 'eq':
-                pushed['protected'] = values[0]
-            elif column in ('created_at', 'updated_at') and \
-                    op != 'in' and column not in pushed:
-                pushed[column] = '%s:%s' % (op, values[0])
-        elif where == 'tag' and op == 'eq':
-            pushed.setdefault('tags', []).append(values[0])
-        elif where == 'metadata' and op == 'eq':
-            pushed.setdefault('properties', {})[spec['key']] = values[0]
-        elif where == 'property':
-            field = spec['field']
-            if field == 'os_hidden':
-                hidden = True
-                if op == 'eq':
-                    pushed['os_hidden'] = values[0]
-            elif op == 'eq' and field in ('disk_format', 'container_format'):
-                pushed[field] = 'eq:' + values[0]
-            elif op == 'eq' and field in ('checksum', 'os_hash_value'):
-                pushed[field] = values[0]
-    if not hidden:
-        # As GET /v2/images: hidden images are listed only when asked for.
-        pushed['os_hidden'] = False
-    if visibility is not None:
-        pushed['visibility'] = visibility
-    return pushed
+    return _record(image, {p['name']: p['value'] for p in image['properties']
+                           if not p['deleted']}, tags)
 
 
 # -- order -------------------------------------------------------------------
@@ -253,38 +166,277 @@ def ordered(records, keys):
                               key_values(b, keys))))
 
 
-def _by_creation(keys):
-    """The direction when a list is in the order of creation (what
-    Glance pages by), else None."""
-    columns = [s.get('column') if s['where'] == 'column' else None
-               for s, _d in keys]
-    directions = {d for _s, d in keys}
-    if columns == ['created_at', 'id'] and len(directions) == 1:
-        return directions.pop()
-    return None
+# -- Glance's tables ---------------------------------------------------------
+
+def _glance_tables():
+    from glance.db.sqlalchemy import models
+    return (models.Image.__table__, models.ImageProperty.__table__,
+            models.ImageTag.__table__, models.ImageMember.__table__)
+
+
+I, IP, IT, IM = _glance_tables()
+#: The row of an image's version property, joined when a list needs it.
+VP = IP.alias('vp')
+
+
+def get_engine():
+    from glance.db.sqlalchemy import api as glance_sa_api
+    return glance_sa_api.get_engine()
+
+
+def _listed_statuses():
+    """The statuses of images that Glance lists (all but killed ones, as
+    image_get_all with deleted=False)."""
+    from glance.db.sqlalchemy import api as glance_sa_api
+    return [s for s in glance_sa_api.STATUSES if s != 'killed']
+
+
+def _listed(context, visibility_filtered, member_status):
+    """The images ``context`` lists, as Glance's image_get_all decides:
+    an admin every one; anyone else public and community ones, the
+    project's own, and shared ones of which it is a member with
+    ``member_status`` (None: any). Community images of other projects
+    only when the list asks for a visibility."""
+    conds = [I.c.deleted == sa.false(),
+             I.c.status.in_(_listed_statuses())]
+    owner = context.owner
+    if not context.is_admin:
+        member = [IM.c.image_id == I.c.id, IM.c.deleted == sa.false()]
+        if owner is not None:
+            member.append(IM.c.member == owner)
+            if member_status is not None:
+                member.append(IM.c.status == member_status)
+        either = [I.c.visibility.in_(('public', 'community')),
+                  sa.and_(I.c.visibility == 'shared',
+                          sa.exists().where(*member))]
+        if owner is not None:
+            either.append(I.c.owner == owner)
+        conds.append(sa.or_(*either))
+    if not visibility_filtered:
+        if owner is None:
+            conds.append(I.c.visibility != 'community')
+        else:
+            conds.append(sa.or_(I.c.owner == owner,
+                                I.c.visibility != 'community'))
+    return conds
+
+
+# -- the version key in SQL --------------------------------------------------
+
+_KEY0 = semver.sort_key(DEFAULT_VERSION)
+_DIGITS = "'%s'" % semver._BASE36
+_SEMVER = semver._SEMVER.pattern
+
+
+def _python_key(value):
+    try:
+        return semver.sort_key(value)
+    except semver.InvalidVersion:
+        return _KEY0
+
+
+def _postgresql_key(v, regex):
+    def number(d):
+        return 'substr(%s, length(%s) + 1, 1) || %s' % (_DIGITS, d, d)
+    core = "substring(%s from '^[0-9]+\\.[0-9]+\\.[0-9]+')" % v
+    pre = ("substring(%s from '^[0-9]+\\.[0-9]+\\.[0-9]+-([0-9A-Za-z.-]+)')"
+           % v)
+    parts = ["split_part(%s, '.', %d)" % (core, n) for n in (1, 2, 3)]
+    identifier = (
+        "CASE WHEN x ~ '^[0-9]+$' THEN 'a' || %s ELSE 'b' || "
+        "translate(encode(convert_to(x, 'UTF8'), 'hex'), "
+        "'0123456789abcdef', 'ghijklmnopqrstuv') || 'f' END" % number('x'))
+    return (
+        "(CASE WHEN length(%s) <= %d AND %s ~ %s THEN %s || %s || %s || "
+        "COALESCE((SELECT string_agg(%s, '' ORDER BY o) FROM unnest("
+        "string_to_array(%s, '.')) WITH ORDINALITY AS t(x, o)), 'z') "
+        "ELSE '%s' END) COLLATE \"C\""
+        % (v, semver.MAX_LENGTH, v, regex, number(parts[0]),
+           number(parts[1]), number(parts[2]), identifier, pre, _KEY0))
+
+
+def _mysql_key(v, regex):
+    def number(d):
+        return ('CONCAT(SUBSTRING(%s, CHAR_LENGTH(%s) + 1, 1), %s)'
+                % (_DIGITS, d, d))
+    core = "REGEXP_SUBSTR(%s, '^[0-9]+\\\\.[0-9]+\\\\.[0-9]+')" % v
+    pre = ("NULLIF(SUBSTRING(REGEXP_SUBSTR(%s, '^[0-9]+\\\\.[0-9]+\\\\."
+           "[0-9]+-[0-9A-Za-z.-]+'), CHAR_LENGTH(%s) + 2), '')" % (v, core))
+    parts = ["SUBSTRING_INDEX(%s, '.', 1)" % core,
+             "SUBSTRING_INDEX(SUBSTRING_INDEX(%s, '.', 2), '.', -1)" % core,
+             "SUBSTRING_INDEX(%s, '.', -1)" % core]
+    spelled = 'HEX(jt.x)'
+    for digit, letter in zip('0123456789ABCDEF', 'ghijklmnopqrstuv'):
+        spelled = "REPLACE(%s, '%s', '%s')" % (spelled, digit, letter)
+    identifier = ("CASE WHEN jt.x REGEXP '^[0-9]+$' THEN CONCAT('a', %s) "
+                  "ELSE CONCAT('b', %s, 'f') END" % (number('jt.x'), spelled))
+    return (
+        "(CASE WHEN CHAR_LENGTH(%s) <= %d AND %s REGEXP %s THEN "
+        "CONCAT(%s, %s, %s, COALESCE((SELECT GROUP_CONCAT(%s ORDER BY jt.o "
+        "SEPARATOR '') FROM JSON_TABLE(CONCAT('[\"', REPLACE(%s, '.', "
+        "'\",\"'), '\"]'), '$[*]' COLUMNS (o FOR ORDINALITY, x VARCHAR(%d) "
+        "PATH '$')) AS jt), 'z')) ELSE '%s' END)"
+        % (v, semver.MAX_LENGTH, v, regex, number(parts[0]),
+           number(parts[1]), number(parts[2]), identifier, pre,
+           semver.MAX_LENGTH, _KEY0))
+
+
+def _version_key(conn):
+    """The SQL expression of an image's version sort key, on the version
+    property row VP (outer-joined: null when the image has none)."""
+    dialect = conn.dialect
+    value = '%s.%s' % (VP.name, VP.c.value.name)
+    if dialect.name == 'sqlite':
+        conn.connection.driver_connection.create_function(
+            'ga_version_key', 1, _python_key, deterministic=True)
+        return sa.func.ga_version_key(VP.c.value, type_=sa.String)
+    if dialect.name == 'postgresql':
+        regex = sa.literal(_SEMVER)
+        build = _postgresql_key
+    elif dialect.name in ('mysql', 'mariadb'):
+        # PCRE's $ also matches before a final newline; \z does not.
+        regex = sa.literal(_SEMVER[:-1] + '\\z')
+        build = _mysql_key
+    else:
+        raise errors.Unavailable('images cannot be listed in version order '
+                                 'on %s' % dialect.name)
+    regex = str(regex.compile(dialect=dialect,
+                              compile_kwargs={'literal_binds': True}))
+    return sa.literal_column(build(value, regex), type_=sa.String)
+
+
+def _with_version(conn):
+    return I.outerjoin(VP, sa.and_(VP.c.image_id == I.c.id,
+                                   VP.c.name == VERSION_PROPERTY,
+                                   VP.c.deleted == sa.false()))
+
+
+# -- columns, filters and sort keys ------------------------------------------
+
+def _property_value(name):
+    return (sa.select(IP.c.value)
+            .where(IP.c.image_id == I.c.id, IP.c.name == name,
+                   IP.c.deleted == sa.false())
+            .scalar_subquery())
+
+
+class _Columns(object):
+    """The SQL expressions of the artifact columns and type fields of an
+    image; ``version`` tells whether the version key was used (and the
+    version property must be joined)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.version = False
+        self._key = None
+
+    def column(self, name):
+        if name in ('id', 'name', 'owner', 'visibility', 'protected',
+                    'created_at', 'updated_at'):
+            return I.c[name]
+        if name == 'status':
+            return sa.case(*[(I.c.status == s, a)
+                             for s, a in sorted(STATUSES.items())],
+                           else_='drafted')
+        if name == 'type_name':
+            return sa.literal(TYPE_NAME)
+        if name == 'type_version':
+            return sa.literal(TYPE_VERSION)
+        if name == 'description':
+            return _property_value(DESCRIPTION_PROPERTY)
+        if name == 'version_key':
+            if self._key is None:
+                self._key = _version_key(self.conn)
+            self.version = True
+            return self._key
+        if name == 'activated_at':
+            return sa.null()
+        if name == 'revision':
+            return sa.literal(0)
+        raise errors.Invalid('images have no column %s' % name)
+
+    def field(self, name):
+        if name not in FIELDS:
+            raise errors.Invalid('images have no field %s' % name)
+        return I.c['status' if name == 'image_status' else name]
+
+    def sort(self, spec):
+        if spec['where'] == 'column':
+            return self.column(spec['column'])
+        return self.field(spec['field'])
+
+    def filter(self, spec):
+        """The condition of one filter, with the semantics of the data
+        API: a null never matches; for values held in rows (tags,
+        metadata), neq means that none equals."""
+        where, op, values = spec['where'], spec['op'], spec['values']
+        compare = sqlalchemy_api._COMPARE
+        if where == 'column':
+            expr = self.column(spec['column'])
+            if spec['column'] in ('created_at', 'updated_at'):
+                values = sqlalchemy_api._typed(I.c.created_at, values)
+            if spec['column'] == 'activated_at':
+                return sa.false()
+            return compare[op](expr, values)
+        if where == 'property':
+            if spec.get('key') is not None:
+                # Image fields hold no lists or dicts: none equals.
+                return sa.true() if op == 'neq' else sa.false()
+            expr = self.field(spec['field'])
+            if op == 'neq':
+                return sa.or_(expr.is_(None), expr != values[0])
+            return compare[op](expr, values)
+        if where == 'tag':
+            cond = [IT.c.image_id == I.c.id, IT.c.deleted == sa.false()]
+            held = IT.c.value
+        else:
+            cond = [IP.c.image_id == I.c.id, IP.c.deleted == sa.false(),
+                    IP.c.name == spec['key']]
+            held = IP.c.value
+        if op == 'neq':
+            return ~sa.exists().where(*cond, held == values[0])
+        return sa.exists().where(*cond, compare[op](held, values))
+
+
+def _conditions(columns, context, filters, member_status):
+    visibility_filtered = any(f['where'] == 'column' and
+                              f['column'] == 'visibility' for f in filters)
+    conds = _listed(context, visibility_filtered, member_status)
+    if not any(f['where'] == 'property' and f['field'] == 'os_hidden'
+               for f in filters):
+        # As GET /v2/images: hidden images are listed only when asked for.
+        conds.append(I.c.os_hidden == sa.false())
+    return conds + [columns.filter(f) for f in filters]
 
 
 # -- lists -------------------------------------------------------------------
 
-def _pages(context, pushed, direction, marker, member_status):
-    """Images that pass ``pushed``, in the order of creation, after the
-    image ``marker``, read BATCH at a time."""
-    db = glance_db()
-    while True:
-        try:
-            images = db.image_get_all(
-                context, filters=dict(pushed), marker=marker, limit=BATCH,
-                sort_key=['created_at', 'id'],
-                sort_dir=[direction, direction],
-                member_status=member_status or 'all', return_tag=True)
-        except (glance_exception.NotFound, glance_exception.Forbidden):
-            raise errors.InvalidMarker('marker %s is not an image of this '
-                                       'list' % marker)
-        for image in images:
-            yield _record(image, image['tags'])
-        if len(images) < BATCH:
-            return
-        marker = images[-1]['id']
+_IMAGE_COLUMNS = ('id', 'name', 'disk_format', 'container_format', 'size',
+                  'virtual_size', 'status', 'visibility', 'checksum',
+                  'os_hash_algo', 'os_hash_value', 'min_disk', 'min_ram',
+                  'owner', 'protected', 'os_hidden', 'created_at',
+                  'updated_at')
+
+
+def _children(conn, ids):
+    """{image id: (properties {name: value}, [tags])} in one statement."""
+    found = {i: ({}, []) for i in ids}
+    if not ids:
+        return found
+    props = sa.select(IP.c.image_id, sa.literal('p').label('kind'),
+                      IP.c.name, IP.c.value).where(
+        IP.c.image_id.in_(ids), IP.c.deleted == sa.false())
+    tags = sa.select(IT.c.image_id, sa.literal('t').label('kind'),
+                     IT.c.value.label('name'),
+                     sa.null().label('value')).where(
+        IT.c.image_id.in_(ids), IT.c.deleted == sa.false())
+    for row in conn.execute(sa.union_all(props, tags)):
+        properties, tag_list = found[row.image_id]
+        if row.kind == 'p':
+            properties[row.name] = row.value
+        else:
+            tag_list.append(row.name)
+    return found
 
 
 def image_list(context, filters=(), sorts=(), limit=25, marker=None,
@@ -292,67 +444,60 @@ def image_list(context, filters=(), sorts=(), limit=25, marker=None,
     """Images as the data API's artifact_list lists artifacts; ``after``
     (the key values of a record that is not an image, in the order of
     sort_keys(sorts)) starts the list after it instead of a marker."""
-    keys = sort_keys(sorts)
     filters = [f for f in filters
                if not (f['where'] == 'column' and
                        f['column'] == 'type_name')]
-    pushed = _pushed(filters)
-    start = None
-    if marker is not None:
-        try:
-            marked = image_get(context, marker)
-        except errors.NotFound:
-            marked = None
-        if marked is None or not all(matches(marked, f) for f in filters) \
-                or (marked['visibility'] == 'community' and
-                    not context.is_admin and
-                    marked['owner'] != context.owner and
-                    'visibility' not in pushed):
-            raise errors.InvalidMarker('marker %s is not an image of this '
-                                       'list' % marker)
-        after = key_values(marked, keys)
-        start = marker
-    direction = _by_creation(keys)
-    if direction is not None and not latest:
-        if after is not None and start is None:
-            # Start reading Glance where the foreign marker's time is.
-            bound = after[0].isoformat()
-            pushed.setdefault('created_at', '%s:%s' % (
-                'lte' if direction == 'desc' else 'gte', bound))
-        found = []
-        for record in _pages(context, pushed, direction, start,
-                             member_status):
-            if found and len(found) >= limit:
-                break
-            if not all(matches(record, f) for f in filters):
-                continue
-            if after is not None and start is None and _compare(
-                    keys, key_values(record, keys), after) <= 0:
-                continue
-            found.append(record)
-        return found[:limit]
-    records = [r for r in _pages(context, pushed, 'desc', None,
-                                 member_status)
-               if all(matches(r, f) for f in filters)]
-    if latest:
-        highest = {}
-        for r in records:
-            highest[r['name']] = max(highest.get(r['name'], ''),
-                                     r['version_key'])
-        records = [r for r in records
-                   if r['version_key'] == highest[r['name']]]
-    records = ordered(records, keys)
-    if after is not None:
-        records = [r for r in records
-                   if _compare(keys, key_values(r, keys), after) > 0]
-    return records[:limit]
+    with get_engine().connect() as conn:
+        columns = _Columns(conn)
+        conds = _conditions(columns, context, filters, member_status)
+        keys = [(columns.sort(s), d) for s, d in sort_keys(sorts)]
+        if latest:
+            # No listed image of the same name has a higher version.
+            key = columns.column('version_key')
+            ranked = (sa.select(I.c.id, key.label('vk'),
+                                sa.func.max(key).over(
+                                    partition_by=I.c.name).label('top'))
+                      .select_from(_with_version(conn)).where(*conds)
+                      .subquery('ranked'))
+            conds.append(I.c.id.in_(sa.select(ranked.c.id).where(
+                ranked.c.vk == ranked.c.top)))
+        source = _with_version(conn) if columns.version else I
+        if marker is not None:
+            row = conn.execute(
+                sa.select(*[e.label('k%d' % i)
+                            for i, (e, _d) in enumerate(keys)])
+                .select_from(source).where(I.c.id == marker, *conds)).first()
+            if row is None:
+                raise errors.InvalidMarker('marker %s is not an image of '
+                                           'this list' % marker)
+            after = list(row)
+        if after is not None:
+            conds.append(sqlalchemy_api._after(keys, list(after)))
+        order = []
+        for expr, direction in keys:
+            if sqlalchemy_api._nullable(expr):
+                order.append(sa.case((expr.is_(None), 1), else_=0))
+            order.append(expr.asc() if direction == 'asc' else expr.desc())
+        query = (sa.select(*[I.c[c] for c in _IMAGE_COLUMNS])
+                 .select_from(source).where(*conds).order_by(*order)
+                 .limit(limit))
+        rows = conn.execute(query).fetchall() if limit else []
+        children = _children(conn, [r.id for r in rows])
+    return [_record(r._mapping, *children[r.id]) for r in rows]
 
 
 # -- the data API with images ------------------------------------------------
 
+_OPS = {'eq': operator.eq, 'neq': operator.ne, 'lt': operator.lt,
+        'lte': operator.le, 'gt': operator.gt, 'gte': operator.ge,
+        'in': lambda v, vs: v in vs}
+
+
 def _includes_images(filters):
-    probe = {'type_name': TYPE_NAME}
-    return all(matches(probe, f) for f in filters
+    """Whether the type_name filters of a list let images in."""
+    return all(_OPS[f['op']](TYPE_NAME, f['values'] if f['op'] == 'in'
+                             else f['values'][0])
+               for f in filters
                if f['where'] == 'column' and f['column'] == 'type_name')
 
 

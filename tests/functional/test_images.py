@@ -8,6 +8,10 @@ import urllib.parse
 
 from oslo_config import cfg
 
+from glance import context as glance_context
+from glance import db as glance_db
+from glance.db.artifacts import images
+
 from tests import base as test_base
 from tests import databases
 from tests import registry
@@ -395,3 +399,148 @@ class TestTypesThatReferToImages(ImagesTest):
         self.assertError(400, resp, "'images' refers to %s, a "
                                     "heat_environments; it takes images."
                          % env['id'])
+
+
+def _context(project, admin=False):
+    roles = ['admin', 'member', 'reader'] if admin else ['member', 'reader']
+    return glance_context.RequestContext(project_id=project, roles=roles,
+                                         is_admin=admin)
+
+
+class TestImagesListedAsGlanceListsThem(ImagesTest):
+    """The images list is our own SQL over Glance's tables: for every kind
+    of caller, visibility, member status and hidden flag it lists exactly
+    what Glance's own image_get_all lists, in the same order. The images
+    are written with Glance's database API, so that every status,
+    membership and deletion can be made."""
+
+    PROJECTS = ('p-owner', 'p-member', 'p-stranger')
+
+    def setUp(self):
+        super(TestImagesListedAsGlanceListsThem, self).setUp()
+        self.db = glance_db.get_api()
+        admin = _context('p-admin', admin=True)
+        self.made = set()
+        member_statuses = ('pending', 'accepted', 'rejected')
+        n = 0
+        for owner in ('p-owner', 'p-member', None):
+            for visibility in ('private', 'public', 'shared', 'community'):
+                for status in ('active', 'queued', 'killed', 'deactivated',
+                               'deleted'):
+                    for hidden in (False, True):
+                        n += 1
+                        image = self.db.image_create(admin, {
+                            'name': 'sem-%03d' % n, 'owner': owner,
+                            'visibility': visibility, 'status': status,
+                            'os_hidden': hidden, 'disk_format': 'raw',
+                            'container_format': 'bare', 'min_disk': 0,
+                            'min_ram': 0, 'protected': False,
+                            'properties': {}})
+                        self.made.add(image['id'])
+                        if visibility == 'shared':
+                            member = self.db.image_member_create(admin, {
+                                'image_id': image['id'],
+                                'member': 'p-member',
+                                'status': member_statuses[n % 3]})
+                            if n % 4 == 0:
+                                self.db.image_member_delete(admin,
+                                                            member['id'])
+                            self.db.image_member_create(admin, {
+                                'image_id': image['id'],
+                                'member': 'p-stranger-not',
+                                'status': 'accepted'})
+                        if n % 7 == 0:
+                            self.db.image_destroy(admin, image['id'])
+
+    def ours(self, context, visibility, hidden, member_status):
+        filters = []
+        if visibility is not None:
+            filters.append({'where': 'column', 'column': 'visibility',
+                            'op': 'eq', 'values': [visibility]})
+        if hidden:
+            filters.append({'where': 'property', 'field': 'os_hidden',
+                            'column': 'bool_value', 'key': None,
+                            'op': 'eq', 'values': [True]})
+        found = images.image_list(
+            context, filters,
+            [{'where': 'column', 'column': 'created_at', 'dir': 'desc'}],
+            limit=100000, member_status=member_status)
+        return [r['id'] for r in found if r['id'] in self.made]
+
+    def glances(self, context, visibility, hidden, member_status):
+        filters = {'deleted': False, 'os_hidden': hidden}
+        if visibility is not None:
+            filters['visibility'] = visibility
+        found = self.db.image_get_all(
+            context, filters=filters, member_status=member_status or 'all',
+            sort_key=['created_at'], sort_dir=['desc'])
+        return [i['id'] for i in found if i['id'] in self.made]
+
+    def test_every_caller_lists_what_glance_lists_it(self):
+        contexts = [_context(p) for p in self.PROJECTS] + [
+            _context('p-admin', admin=True), _context('p-owner', admin=True),
+            _context(None)]
+        checked = 0
+        for context in contexts:
+            for visibility in (None, 'private', 'public', 'shared',
+                               'community'):
+                for hidden in (False, True):
+                    for member_status in ('accepted', 'pending', 'rejected',
+                                          None):
+                        case = (context.owner, context.is_admin, visibility,
+                                hidden, member_status)
+                        expected = self.glances(context, visibility, hidden,
+                                                member_status)
+                        self.assertEqual(expected, self.ours(
+                            context, visibility, hidden, member_status),
+                            case)
+                        checked += bool(expected)
+        # Not a comparison of empty lists.
+        self.assertGreater(checked, 150)
+
+
+class TestImageVersionsInTheDatabase(ImagesTest):
+    """The database computes an image's version sort key (an SQL
+    expression on PostgreSQL and MariaDB, a function on SQLite): it
+    orders images exactly as glance.artifacts.semver orders versions, and
+    a property that is no Semantic Version is 0.0.0."""
+
+    VERSIONS = ['1.0.0', '1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta',
+                '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1',
+                '1.0.0-0.3.7', '1.0.0-x.7.z.92', '1.0.0-x-y-z.--',
+                '1.0.0+20130313144700', '2.0.0-rc.1+build.1', '10.20.30',
+                '1.2.3-ALPHA', '1.2.3-Alpha', '0.0.0-0', '99999999999999.0.0',
+                '1.0.0-' + 'a' * 100,
+                # not Semantic Versions: 0.0.0
+                '01.2.3', '1.2', 'v1.0.0', '1.0.0-', '1.0.0+', '1.0.0-a..b',
+                '1.0.0\n', '1.0.0-' + 'a' * 130, '', 'nonsense']
+
+    def test_images_sort_and_keep_the_latest_by_semantic_version(self):
+        admin = _context('p-admin', admin=True)
+        db = glance_db.get_api()
+        by_id = {}
+        for i, version in enumerate(self.VERSIONS):
+            image = db.image_create(admin, {
+                'name': 'v-%d' % (i % 3), 'owner': 'p-owner',
+                'visibility': 'public', 'status': 'active',
+                'disk_format': 'raw', 'container_format': 'bare',
+                'min_disk': 0, 'min_ram': 0, 'protected': False,
+                'properties': {'artifact_version': version}})
+            by_id[image['id']] = (images._python_key(version), image['id'])
+        for direction in ('asc', 'desc'):
+            found = images.image_list(
+                admin, sorts=[{'where': 'column', 'column': 'version_key',
+                               'dir': direction}], limit=1000)
+            self.assertEqual(
+                sorted(by_id.values(), reverse=direction == 'desc'),
+                [by_id[r['id']] for r in found], direction)
+        latest = images.image_list(admin, latest=True, limit=1000, sorts=[
+            {'where': 'column', 'column': 'name', 'dir': 'asc'}])
+        highest = {}
+        for record in latest:
+            highest.setdefault(record['name'], set()).add(
+                by_id[record['id']][0])
+        for i in range(3):
+            keys = [k for j, (k, _id) in enumerate(
+                by_id[x] for x in by_id) if j % 3 == i]
+            self.assertEqual({max(keys)}, highest['v-%d' % i])

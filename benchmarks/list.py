@@ -105,8 +105,6 @@ from tests.e2e import server as e2e_server  # noqa: E402
 from tools import dev  # noqa: E402
 
 SEED = 42
-ARTIFACT_TYPES = ','.join(t for t in dev.DEFAULT_TYPES.split(',')
-                          if t != 'images')
 TYPES = {t.name: t for t in (heat.HeatTemplate, heat.HeatEnvironment,
                              murano.MuranoPackage, tosca.ToscaTemplate)}
 TYPE_WEIGHTS = [('heat_templates', 35), ('heat_environments', 15),
@@ -353,7 +351,8 @@ class Seeder(object):
                'os_hidden': False, 'created_at': rec['created_at'],
                'updated_at': updated, 'deleted_at': None, 'deleted': False}
         tags = [dict(common, value=v) for v in rec['tags']]
-        props = []
+        # The artifact's version, as the artifact version of the image.
+        props = [dict(common, name='artifact_version', value=rec['version'])]
         if 'package_type' in rec['fields']:
             props.append(dict(common, name='package_type',
                               value=rec['fields']['package_type']))
@@ -565,7 +564,21 @@ def check_read_back(client, seeder, admin):
 
 SHAPES = ('default list', 'name filter', 'owner+sort', 'page 2', 'page 40',
           'tags filter', 'status filter', 'visibility', 'type field',
-          'version=latest', 'version range', 'all types', 'GET by id')
+          'version=latest', 'version range', 'all types', 'GET by id',
+          'img list', 'img name', 'img owner+sort', 'img sort name',
+          'img page 2', 'img page 40', 'img tags', 'img status',
+          'img visibility', 'img type field', 'img latest',
+          'img sort version', 'img GET by id', 'all sort name',
+          'all page 2')
+#: Shapes of the images type (/v2/artifacts/images, and /all with images
+#: in it), judged against Glance's nearest list alone: Glance's own
+#: sort by name reads every image, and so does the same order here.
+IMAGE_SHAPES = frozenset(s for s in SHAPES
+                         if s.startswith(('img ', 'all ')) or
+                         s == 'all types')
+
+
+IMG = '/v2/artifacts/images'
 
 
 def queries(client, seeder, role, identity, limit):
@@ -603,10 +616,35 @@ def queries(client, seeder, role, identity, limit):
                           '/v2/artifacts/heat_templates?version=gte:1.0.0'
                           '&version=lt:2.0.0&' + lim),
         'all types': ('/v2/images?' + lim, '/v2/artifacts/all?' + lim),
+        'img list': ('/v2/images?' + lim, IMG + '?' + lim),
+        'img name': ('/v2/images?name=%s&%s' % (seeder.name, lim),
+                     IMG + '?name=%s&%s' % (seeder.name, lim)),
+        'img owner+sort': ('/v2/images?owner=%s&sort=name:asc&%s'
+                           % (owner, lim),
+                           IMG + '?owner=%s&sort=name:asc&%s' % (owner, lim)),
+        'img sort name': ('/v2/images?sort=name:asc&' + lim,
+                          IMG + '?sort=name:asc&' + lim),
+        'img tags': ('/v2/images?tag=%s&%s' % (seeder.tag, lim),
+                     IMG + '?tags=%s&%s' % (seeder.tag, lim)),
+        'img status': ('/v2/images?status=active&' + lim,
+                       IMG + '?status=active&' + lim),
+        'img visibility': ('/v2/images?visibility=public&' + lim,
+                           IMG + '?visibility=public&' + lim),
+        'img type field': ('/v2/images?disk_format=qcow2&' + lim,
+                           IMG + '?disk_format=qcow2&' + lim),
+        # Glance has no version: the bound is its default list.
+        'img latest': ('/v2/images?' + lim, IMG + '?version=latest&' + lim),
+        'img sort version': ('/v2/images?' + lim,
+                             IMG + '?sort=version:desc&' + lim),
+        'all sort name': ('/v2/images?sort=name:asc&' + lim,
+                          '/v2/artifacts/all?sort=name:asc&' + lim),
     }
-    for shape, follow in (('page 2', 1), ('page 40', 39)):
+    for shape, start_shape, follow in (
+            ('page 2', 'default list', 1), ('page 40', 'default list', 39),
+            ('img page 2', 'img list', 1), ('img page 40', 'img list', 39),
+            ('all page 2', 'all types', 1)):
         paths = []
-        for start in q['default list']:
+        for start in q[start_shape]:
             path = start
             for _ in range(follow):
                 path = path and client.json(path, identity).get('next')
@@ -618,6 +656,9 @@ def queries(client, seeder, role, identity, limit):
         lambda s: '/v2/artifacts/%s/%s' % (sample[s % len(sample)]
                                            ['type_name'],
                                            sample[s % len(sample)]['id']))
+    q['img GET by id'] = (
+        lambda s: '/v2/images/%s' % sample[s % len(sample)]['image_id'],
+        lambda s: IMG + '/%s' % sample[s % len(sample)]['image_id'])
     return q
 
 
@@ -737,14 +778,15 @@ def verdicts(results, counts, target_ms):
         img95 = percentile(res['images'], 95)
         art95 = percentile(res['artifacts'], 95)
         missed = []
-        if art95 > target_ms:
+        if art95 > target_ms and shape not in IMAGE_SHAPES:
             missed.append('p95>%gms' % target_ms)
         if art95 > max(img95 * 1.10, img95 + 1.0):
             missed.append('>images')
-        if shape == 'GET by id' and counts[(role, shape)][1] > 2:
+        if shape.endswith('GET by id') and counts[(role, shape)][1] > 2:
             missed.append('SQL>2')
-        if shape == 'page 40' and (role, 'page 2') in results:
-            p2 = percentile(results[(role, 'page 2')]['artifacts'], 95)
+        first = shape.replace('page 40', 'page 2')
+        if shape.endswith('page 40') and (role, first) in results:
+            p2 = percentile(results[(role, first)]['artifacts'], 95)
             if art95 > max(1.5 * p2, p2 + 5.0):
                 missed.append('>page 2')
         out[(role, shape)] = missed
@@ -752,7 +794,7 @@ def verdicts(results, counts, target_ms):
 
 
 def print_table(roles, results, counts, missed):
-    header = ('%-7s %-15s %9s %17s %17s %7s %7s  %s'
+    header = ('%-7s %-16s %9s %17s %17s %7s %7s  %s'
               % ('role', 'shape', 'rows i/a', 'images p50/p95',
                  'artifacts p50/p95', 'p95 a/i', 'SQL i/a', 'verdict'))
     print(header)
@@ -762,7 +804,7 @@ def print_table(roles, results, counts, missed):
         for shape in SHAPES:
             key = (role, shape)
             if key not in results:
-                print('%-7s %-15s %9s %17s %17s %7s %7s  %s'
+                print('%-7s %-16s %9s %17s %17s %7s %7s  %s'
                       % (role, shape, '-', '-', '-', '-', '-',
                          'n/a (fewer pages)'))
                 continue
@@ -773,7 +815,7 @@ def print_table(roles, results, counts, missed):
                    percentile(res['artifacts'], 95))
             total += 1
             met += not missed[key]
-            print('%-7s %-15s %9s %17s %17s %7.2f %7s  %s' % (
+            print('%-7s %-16s %9s %17s %17s %7.2f %7s  %s' % (
                 role, shape, '%d/%d' % res['rows'],
                 '%.1f/%.1f' % img, '%.1f/%.1f' % art,
                 art[1] / img[1] if img[1] else float('inf'),
@@ -848,11 +890,9 @@ def main():
             raise Failure(str(e))
         if not args.keep:
             atexit.register(drop)
-        # The artifact types without images: "all types" measures the
-        # artifacts' own list of every type against Glance's image list
-        # (with the images type, /all reads Glance's images as well).
+        # The default types, images among them, as users get them.
         server = e2e_server.Server(tmp, flavor='testauth',
-                                   types=ARTIFACT_TYPES,
+                                   types=dev.DEFAULT_TYPES,
                                    workers=1, threads=args.threads,
                                    mode='sqlalchemy', store='file',
                                    database=url)
@@ -916,9 +956,10 @@ def main():
           'times in ms (p95 by nearest rank)'
           % (args.database, args.n, args.n, seed_seconds, args.samples,
              measure_seconds, args.limit, args.threads))
-    print('targets: artifacts p95 <= %g ms and <= images p95 + max(1 ms, '
-          '10%%); GET by id <= 2 statements; page 40 p95 <= max(1.5 x, '
-          '+5 ms) page 2 p95\n' % args.target_ms)
+    print('targets: artifacts p95 <= %g ms (not the img and all rows, '
+          'which include images) and <= images p95 + max(1 ms, 10%%); GET '
+          'by id <= 2 statements; page 40 p95 <= max(1.5 x, +5 ms) page 2 '
+          'p95\n' % args.target_ms)
     met, total = print_table(roles, results, counts, missed)
     print('\ntargets met: %s (%d of %d rows)'
           % ('yes' if met == total else 'no', met, total))

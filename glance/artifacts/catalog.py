@@ -586,24 +586,9 @@ def _check_references(context, type_cls, artifact_id, values, types,
 
 def _reaches(start, goal, types):
     """Whether ``goal`` is reachable from ``start`` along references
-    (whoever may see them)."""
-    admin = admin_context()
-    seen, todo = set(), [start]
-    while todo:
-        current = todo.pop()
-        if current == goal:
-            return True
-        if current in seen or len(seen) > MAX_GRAPH:
-            continue
-        seen.add(current)
-        try:
-            record = data_api().artifact_get(admin, current)
-        except exception.NotFound:
-            continue
-        type_cls = types.get(record['type_name'])
-        if type_cls is not None:
-            todo += [ref for _n, _w, ref in references(type_cls, record)]
-    return False
+    (whoever may see them), at any depth."""
+    return data_api().artifact_reaches(admin_context(), start, goal,
+                                       reference_fields(types))
 
 
 # -- tags --------------------------------------------------------------------

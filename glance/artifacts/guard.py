@@ -64,7 +64,8 @@ from glance.db.artifacts import models
 CONF = cfg.CONF
 
 #: What glance-api's housekeeping calls, as no user.
-HOUSEKEEPING = frozenset(('artifact_get', 'blob_upload_list',
+HOUSEKEEPING = frozenset(('artifact_get', 'artifact_reaches',
+                          'blob_upload_list',
                           'blob_upload_abort', 'blob_data_in_use',
                           'pending_delete_list', 'pending_delete_remove'))
 #: Seconds that data may be kept as a pending delete: a year.
@@ -139,6 +140,10 @@ def _checked_housekeeping(command, args):
         _text(args['field'], 'A field')
         _text(args['key'], 'A key', empty=True)
         _text(args['upload_id'], 'An upload id')
+    elif command == 'artifact_reaches':
+        _uuid(args['start'])
+        _uuid(args['goal'])
+        _reference_fields(args['fields'])
     elif command == 'pending_delete_list':
         _count(args['limit'], 'limit')
     elif command == 'pending_delete_remove':
@@ -499,12 +504,16 @@ def _artifact_tag_delete(call, artifact_id, type_name, tag):
             'tag': _text(tag, 'A tag')}
 
 
-def _artifact_referrers(call, artifact_id, fields):
-    call.artifact(artifact_id)
-    if not (isinstance(fields, list) and all(
+def _reference_fields(fields):
+    if not (isinstance(fields, list) and len(fields) <= 1000 and all(
             isinstance(p, list) and len(p) == 2 and
             all(isinstance(x, str) for x in p) for p in fields)):
         raise exception.Invalid('fields is a list of [type, field].')
+
+
+def _artifact_referrers(call, artifact_id, fields):
+    call.artifact(artifact_id)
+    _reference_fields(fields)
     return {'artifact_id': artifact_id, 'fields': fields}
 
 

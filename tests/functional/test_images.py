@@ -50,6 +50,25 @@ class ImagesTest(base.FunctionalTest):
                 body={'member': member}, identity=who).status_int)
         return image
 
+    def forget_images(self, ids):
+        """Remove the rows of images written with Glance's database API
+        (some deleted there already), after the test."""
+        from glance.db.sqlalchemy import api as glance_sa_api
+        from glance.db.sqlalchemy import models as glance_models
+
+        def forget():
+            made = list(ids)
+            with glance_sa_api.get_engine().begin() as conn:
+                for model in (glance_models.ImageMember,
+                              glance_models.ImageProperty,
+                              glance_models.ImageTag):
+                    table = model.__table__
+                    conn.execute(table.delete().where(
+                        table.c.image_id.in_(made)))
+                table = glance_models.Image.__table__
+                conn.execute(table.delete().where(table.c.id.in_(made)))
+        self.addCleanup(forget)
+
     def get(self, path, who=OWNER, status=200):
         resp = self.request('GET', path, identity=who)
         self.assertEqual(status, resp.status_int, resp.text)
@@ -421,6 +440,7 @@ class TestImagesListedAsGlanceListsThem(ImagesTest):
         self.db = glance_db.get_api()
         admin = _context('p-admin', admin=True)
         self.made = set()
+        self.forget_images(self.made)
         member_statuses = ('pending', 'accepted', 'rejected')
         n = 0
         for owner in ('p-owner', 'p-member', None):
@@ -519,6 +539,7 @@ class TestImageVersionsInTheDatabase(ImagesTest):
         admin = _context('p-admin', admin=True)
         db = glance_db.get_api()
         by_id = {}
+        self.forget_images(by_id)
         for i, version in enumerate(self.VERSIONS):
             image = db.image_create(admin, {
                 'name': 'v-%d' % (i % 3), 'owner': 'p-owner',

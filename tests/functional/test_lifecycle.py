@@ -208,6 +208,35 @@ class TestReferences(LifecycleTest):
         self.assertError(409, resp, 'would make a cycle')
         self.assertEqual({}, self.request('GET', a['self']).json['ref_dict'])
 
+    def test_a_cycle_is_found_at_any_depth(self):
+        # A chain of 1500 artifacts, each referring to the one before
+        # (written straight into the tables: the API would take long):
+        # the first may not refer to the last. The check is one recursive
+        # query, not an artifact read per step that gives up after 1000.
+        first = self.make('link-0')
+        with self.glance.engine.begin() as conn:
+            row = dict(conn.execute(models.artifacts.select().where(
+                models.artifacts.c.id == first['id'])).first()._mapping)
+            chain, rows, refs = [first['id']], [], []
+            for i in range(1, 1500):
+                link = str(uuid.uuid4())
+                rows.append(dict(row, id=link, name='link-%d' % i))
+                refs.append({'artifact_id': link, 'name': 'ref1',
+                             'position': None, 'key': None,
+                             'str_value': chain[-1]})
+                chain.append(link)
+            conn.execute(models.artifacts.insert(), rows)
+            conn.execute(models.properties.insert(), refs)
+        resp = self.patch(first, [{'op': 'add', 'path': '/ref1',
+                                   'value': chain[-1]}])
+        self.assertError(409, resp, 'would make a cycle: %s refers'
+                         % chain[-1])
+        self.assertIsNone(self.request('GET', first['self']).json['ref1'])
+        # What leads nowhere back is no cycle.
+        other = self.make('other')
+        self.assertEqual(200, self.patch(first, [
+            {'op': 'add', 'path': '/ref1', 'value': other['id']}]).status_int)
+
     def test_activation_needs_referenced_artifacts_active(self):
         dep = self.ready('dep')
         art = self.ready('app', ref_list=[dep['id']])

@@ -226,6 +226,10 @@ def _listed(context, visibility_filtered, member_status):
 _KEY0 = semver.sort_key(DEFAULT_VERSION)
 _DIGITS = "'%s'" % semver._BASE36
 _SEMVER = semver._SEMVER.pattern
+# A release (no pre-release, no build): most versions, whose key needs no
+# splitting of identifiers.
+_NUMBER = '(0|[1-9][0-9]{0,%d})' % (semver.MAX_NUMBER_DIGITS - 1)
+_RELEASE = '^%s$' % '\\.'.join([_NUMBER] * 3)
 
 
 def _python_key(value):
@@ -235,7 +239,7 @@ def _python_key(value):
         return _KEY0
 
 
-def _postgresql_key(v, regex):
+def _postgresql_key(v, release, regex):
     def number(d):
         return 'substr(%s, length(%s) + 1, 1) || %s' % (_DIGITS, d, d)
     core = "substring(%s from '^[0-9]+\\.[0-9]+\\.[0-9]+')" % v
@@ -246,16 +250,21 @@ def _postgresql_key(v, regex):
         "CASE WHEN x ~ '^[0-9]+$' THEN 'a' || %s ELSE 'b' || "
         "translate(encode(convert_to(x, 'UTF8'), 'hex'), "
         "'0123456789abcdef', 'ghijklmnopqrstuv') || 'f' END" % number('x'))
+    plain = ["split_part(%s, '.', %d)" % (v, n) for n in (1, 2, 3)]
     return (
-        "(CASE WHEN length(%s) <= %d AND %s ~ %s THEN %s || %s || %s || "
+        "(CASE WHEN %s IS NULL THEN '%s' "
+        "WHEN %s ~ %s THEN %s || %s || %s || 'z' "
+        "WHEN length(%s) <= %d AND %s ~ %s THEN %s || %s || %s || "
         "COALESCE((SELECT string_agg(%s, '' ORDER BY o) FROM unnest("
         "string_to_array(%s, '.')) WITH ORDINALITY AS t(x, o)), 'z') "
         "ELSE '%s' END) COLLATE \"C\""
-        % (v, semver.MAX_LENGTH, v, regex, number(parts[0]),
-           number(parts[1]), number(parts[2]), identifier, pre, _KEY0))
+        % (v, _KEY0, v, release, number(plain[0]), number(plain[1]),
+           number(plain[2]), v, semver.MAX_LENGTH, v, regex,
+           number(parts[0]), number(parts[1]), number(parts[2]),
+           identifier, pre, _KEY0))
 
 
-def _mysql_key(v, regex):
+def _mysql_key(v, release, regex):
     def number(d):
         return ('CONCAT(SUBSTRING(%s, CHAR_LENGTH(%s) + 1, 1), %s)'
                 % (_DIGITS, d, d))
@@ -270,15 +279,21 @@ def _mysql_key(v, regex):
         spelled = "REPLACE(%s, '%s', '%s')" % (spelled, digit, letter)
     identifier = ("CASE WHEN jt.x REGEXP '^[0-9]+$' THEN CONCAT('a', %s) "
                   "ELSE CONCAT('b', %s, 'f') END" % (number('jt.x'), spelled))
+    plain = ["SUBSTRING_INDEX(%s, '.', 1)" % v,
+             "SUBSTRING_INDEX(SUBSTRING_INDEX(%s, '.', 2), '.', -1)" % v,
+             "SUBSTRING_INDEX(%s, '.', -1)" % v]
     return (
-        "(CASE WHEN CHAR_LENGTH(%s) <= %d AND %s REGEXP %s THEN "
+        "(CASE WHEN %s IS NULL THEN '%s' "
+        "WHEN %s REGEXP %s THEN CONCAT(%s, %s, %s, 'z') "
+        "WHEN CHAR_LENGTH(%s) <= %d AND %s REGEXP %s THEN "
         "CONCAT(%s, %s, %s, COALESCE((SELECT GROUP_CONCAT(%s ORDER BY jt.o "
         "SEPARATOR '') FROM JSON_TABLE(CONCAT('[\"', REPLACE(%s, '.', "
         "'\",\"'), '\"]'), '$[*]' COLUMNS (o FOR ORDINALITY, x VARCHAR(%d) "
         "PATH '$')) AS jt), 'z')) ELSE '%s' END)"
-        % (v, semver.MAX_LENGTH, v, regex, number(parts[0]),
-           number(parts[1]), number(parts[2]), identifier, pre,
-           semver.MAX_LENGTH, _KEY0))
+        % (v, _KEY0, v, release, number(plain[0]), number(plain[1]),
+           number(plain[2]), v, semver.MAX_LENGTH, v, regex,
+           number(parts[0]), number(parts[1]), number(parts[2]), identifier,
+           pre, semver.MAX_LENGTH, _KEY0))
 
 
 def _version_key(conn):
@@ -290,19 +305,20 @@ def _version_key(conn):
         conn.connection.driver_connection.create_function(
             'ga_version_key', 1, _python_key, deterministic=True)
         return sa.func.ga_version_key(VP.c.value, type_=sa.String)
+    patterns = [_RELEASE, _SEMVER]
     if dialect.name == 'postgresql':
-        regex = sa.literal(_SEMVER)
         build = _postgresql_key
     elif dialect.name in ('mysql', 'mariadb'):
         # PCRE's $ also matches before a final newline; \z does not.
-        regex = sa.literal(_SEMVER[:-1] + '\\z')
+        patterns = [p[:-1] + '\\z' for p in patterns]
         build = _mysql_key
     else:
         raise errors.Unavailable('images cannot be listed in version order '
                                  'on %s' % dialect.name)
-    regex = str(regex.compile(dialect=dialect,
-                              compile_kwargs={'literal_binds': True}))
-    return sa.literal_column(build(value, regex), type_=sa.String)
+    literals = [str(sa.literal(p).compile(
+        dialect=dialect, compile_kwargs={'literal_binds': True}))
+        for p in patterns]
+    return sa.literal_column(build(value, *literals), type_=sa.String)
 
 
 def _with_version(conn):

@@ -40,6 +40,10 @@ artifact_tag_delete(context, artifact_id, type_name, tag)
 artifact_referrers(context, artifact_id, fields) -> [referrer]
     Artifacts whose reference fields [(type_name, field)] hold the id;
     those the caller cannot see only as {'visible': False}.
+artifact_reaches(context, start, goal, fields) -> bool
+    Whether ``goal`` is reachable from ``start`` along the reference
+    fields [(type_name, field)], whoever owns the artifacts on the way,
+    at any depth, in one statement (admin only: Forbidden for others).
 member_create(context, artifact_id, type_name, member, expect=None)
     -> member row
 member_list(context, artifact_id, type_name, member=None) -> [member row]
@@ -106,7 +110,8 @@ shown to clients) and ``uploads`` (uploads in progress).
 
 FUNCTIONS = ('artifact_create', 'artifact_get', 'artifact_list',
              'artifact_update', 'artifact_delete', 'artifact_tag_add',
-             'artifact_tag_delete', 'artifact_referrers', 'member_create',
+             'artifact_tag_delete', 'artifact_referrers', 'artifact_reaches',
+             'member_create',
              'member_list', 'member_update', 'member_delete',
              'blob_upload_begin',
              'blob_upload_heartbeat', 'blob_upload_finish',

@@ -1113,6 +1113,40 @@ def artifact_referrers(context, artifact_id, fields):
                 else {'visible': False} for r in conn.execute(query)]
 
 
+def artifact_reaches(context, start, goal, fields):
+    """Whether ``goal`` is reachable from ``start`` along the reference
+    fields [(type_name, field_name)] of the artifacts on the way, whoever
+    owns them (admin only): one recursive query, which ends at any depth
+    (UNION keeps each artifact once, so a cycle is walked once)."""
+    _admin_only(context, 'the references of every project')
+    if not fields or start == goal:
+        return start == goal
+    match = sa.or_(*[sa.and_(A.c.type_name == t, P.c.name == n)
+                     for t, n in fields])
+    # The start has the type of the values it is joined with (PostgreSQL
+    # wants both terms of the recursion alike).
+    reached = (sa.select(sa.cast(sa.literal(start), P.c.str_value.type)
+                         .label('id'))
+               .cte('reached', recursive=True))
+    step = (sa.select(P.c.str_value)
+            .select_from(P.join(A, A.c.id == P.c.artifact_id)
+                         .join(reached, reached.c.id == P.c.artifact_id))
+            .where(match, P.c.str_value.is_not(None)))
+    reached = reached.union(step)
+    query = sa.select(sa.literal(1)).where(reached.c.id == goal).limit(1)
+    with get_engine().connect() as conn:
+        if conn.dialect.name in ('mysql', 'mariadb'):
+            # MariaDB stops a recursion after max_recursive_iterations
+            # (1000) without a word, and MySQL fails past
+            # cte_max_recursion_depth (1000): a deeper cycle would go
+            # unseen. UNION ends it after the longest path anyway.
+            variable = ('max_recursive_iterations'
+                        if getattr(conn.dialect, 'is_mariadb', False)
+                        else 'cte_max_recursion_depth')
+            conn.exec_driver_sql('SET SESSION %s = 4294967295' % variable)
+        return conn.execute(query).first() is not None
+
+
 # -- members -----------------------------------------------------------------
 
 M = models.members

@@ -63,6 +63,7 @@ def _auth(session, context):
 
 
 IDEMPOTENT = {'artifact_get', 'artifact_list', 'artifact_referrers',
+              'artifact_reaches',
               'member_list', 'blob_upload_list', 'blob_data_in_use',
               'pending_delete_list', 'pending_delete_remove',
               'project_usage'}
@@ -150,6 +151,11 @@ def artifact_tag_delete(context, artifact_id, type_name, tag):
 
 def artifact_referrers(context, artifact_id, fields):
     return _call('artifact_referrers', context, artifact_id=artifact_id,
+                 fields=[list(f) for f in fields])
+
+
+def artifact_reaches(context, start, goal, fields):
+    return _call('artifact_reaches', context, start=start, goal=goal,
                  fields=[list(f) for f in fields])
 
 

@@ -13,7 +13,13 @@ from tests import base
 ROLES = ('admin', 'member')
 SHAPES = ('default list', 'name filter', 'owner+sort', 'page 2', 'page 40',
           'tags filter', 'status filter', 'visibility', 'type field',
-          'version=latest', 'version range', 'all types', 'GET by id')
+          'version=latest', 'version range', 'all types', 'GET by id',
+          # The images type, enabled as by default, and /all with images.
+          'img list', 'img name', 'img owner+sort', 'img sort name',
+          'img page 2', 'img page 40', 'img tags', 'img status',
+          'img visibility', 'img type field', 'img latest',
+          'img sort version', 'img GET by id', 'all sort name',
+          'all page 2')
 
 
 class TestBenchmarkList(testtools.TestCase):
@@ -48,6 +54,13 @@ class TestBenchmarkList(testtools.TestCase):
         for role in ROLES:
             self.assertRegex(out, re.compile(
                 r'^%s +GET by id +1/1 +\S+ +\S+ +\S+ +\d+/2 ' % role, re.M))
+            # An images page is one statement, and one for what its
+            # images hold (properties and tags), however it is sorted.
+            for shape in ('img list', 'img sort name', 'img latest',
+                          'img sort version', 'img tags'):
+                self.assertRegex(out, re.compile(
+                    r'^%s +%s +25/25 +\S+ +\S+ +\S+ +\d+/2 '
+                    % (role, shape), re.M))
             self.assertRegex(out, re.compile(
                 r'^%s +default list +25/25 +\S+ +\S+ +\S+ +\d+/2 ' % role,
                 re.M))

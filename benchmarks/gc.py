@@ -11,9 +11,11 @@ artifact and a blob row using it are inserted straight into the database
 (SQLite); the rest are orphans, data that nothing uses. Then times one
 ``glance-artifacts-manage store gc --older-than 0`` and checks, from its
 report and from the store, that exactly the orphans were deleted. Prints
-the seeding times, the report and the time of the pass (target: 300 s
-for 100000 objects). With --profile FILE the pass runs under cProfile
-and its statistics go to FILE (the time then includes the profiler's
+the seeding times, the report, the time of the pass (target: 300 s
+for 100000 objects) and its peak resident memory, which stays the same
+for any N: the pass streams the listing and looks up names in batches.
+With --profile FILE the pass runs under cProfile and its statistics go
+to FILE (the time then includes the profiler's
 overhead).
 """
 
@@ -96,12 +98,26 @@ def insert_rows(database, locations, backend):
             'artifact_id': artifact_id, 'field': 'template', 'key': '',
             'status': 'active', 'size': 1, 'content_type':
             'application/octet-stream', 'location': location,
-            'backend': backend, 'created_at': now, 'updated_at': now})
+            'backend': backend, 'created_at': now, 'updated_at': now,
+            # As blob_upload_finish records it.
+            'data_name': location.rstrip('/').rsplit('/', 1)[-1]})
     engine = sa.create_engine(database)
     with engine.begin() as conn:
         conn.execute(models.artifacts.insert(), artifacts)
         conn.execute(models.blobs.insert(), blobs)
     engine.dispose()
+
+
+def _run_measured(command, tmp):
+    """Run ``command``; (stdout, stderr, exit status, its peak resident
+    set in KiB, from wait4's resource usage of that one process)."""
+    paths = [os.path.join(tmp, 'gc.out'), os.path.join(tmp, 'gc.err')]
+    with open(paths[0], 'w') as out, open(paths[1], 'w') as err:
+        proc = subprocess.Popen(command, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    with open(paths[0]) as out, open(paths[1]) as err:
+        return out.read(), err.read(), proc.returncode, usage.ru_maxrss
 
 
 def main():
@@ -161,18 +177,19 @@ def main():
             command = [sys.executable, '-m', 'cProfile', '-o',
                        os.path.abspath(args.profile)] + command
         started = time.monotonic()
-        out = subprocess.run(command, capture_output=True, text=True)
+        stdout, stderr, returncode, peak_kib = _run_measured(command, tmp)
         seconds = time.monotonic() - started
-        if out.returncode:
-            raise SystemExit('store gc failed: %s' % out.stderr[-3000:])
-        report = json.loads(out.stdout[out.stdout.index('{'):])
+        if returncode:
+            raise SystemExit('store gc failed: %s' % stderr[-3000:])
+        report = json.loads(stdout[stdout.index('{'):])
         counts = report['backends'][BACKEND[args.store]]
         print('report of backend %s: %s'
               % (BACKEND[args.store], json.dumps(counts, sort_keys=True)))
         print('gc pass over %d objects (%d orphans): %.1f s (target <= %d '
-              's), deleted %d, kept %d'
+              's), deleted %d, kept %d; peak RSS of the pass %.1f MiB'
               % (args.n, orphans, seconds, TARGET_SECONDS,
-                 counts['deleted'], counts['listed'] - counts['deleted']),
+                 counts['deleted'], counts['listed'] - counts['deleted'],
+                 peak_kib / 1024.0),
               flush=True)
 
         remaining = stored()

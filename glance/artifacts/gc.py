@@ -6,13 +6,17 @@ One pass:
 2. carries out the pending deletes that are due (delayed_delete);
 3. lists the artifact data (``artifact-<uuid>``) of every backend that
    can be listed (file and S3, incomplete S3 multipart uploads included),
-   then reads what is in use, and deletes what nothing uses and is older
-   than the grace period.
+   as a stream, BATCH names at a time: for each batch it then asks the
+   database which of those names are in use (an index lookup per name),
+   and deletes what nothing uses and is older than the grace period.
+   Its memory holds a batch and the unused data found, never the whole
+   listing or everything in use.
 
 Listing before reading what is in use is what makes it safe: data is
 written only after its upload is recorded, and moves from the upload to a
 blob to a pending delete in single transactions, read in that order, so
 data that exists when it is listed is seen in use unless it is garbage.
+That holds for each batch as for a whole listing.
 Glance's images in the same store are never touched: their names do not
 start with ``artifact-``.
 
@@ -36,11 +40,12 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.artifacts import catalog
-from glance.artifacts import exception
 from glance.artifacts import store
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
+#: Data names listed and then looked up at a time.
+BATCH = 1000
 
 
 def _error(e):
@@ -97,33 +102,46 @@ def failed(report):
         for counts in report['backends'].values())
 
 
-def _collect(api, admin, backend, older_than, dry_run, force):
-    items = list(store.list_data(backend))
-    # Raises (and so deletes nothing) when what is in use cannot be read.
-    in_use = _in_use(api.blob_data_in_use(admin))
-    counts = {'listed': len(items), 'orphans': 0, 'bytes': 0,
-              'deleted': 0, 'young': 0}
-    orphans = []
+def _batches(items, size):
+    batch = []
     for item in items:
-        if item.name in in_use:
-            continue
-        if item.age < older_than:
-            counts['young'] += 1
-            continue
-        orphans.append(item)
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _collect(api, admin, backend, older_than, dry_run, force):
+    counts = {'listed': 0, 'orphans': 0, 'bytes': 0, 'deleted': 0,
+              'young': 0}
+    orphans = []
+    for batch in _batches(store.list_data(backend), BATCH):
+        counts['listed'] += len(batch)
+        # Raises (and so deletes nothing) when what is in use cannot be
+        # read.
+        in_use = set(api.blob_data_used(admin, [i.name for i in batch]))
+        for item in batch:
+            if item.name in in_use:
+                continue
+            if item.age < older_than:
+                counts['young'] += 1
+                continue
+            orphans.append(item)
     counts['orphans'] = len(orphans)
     counts['bytes'] = sum(item.size for item in orphans)
     if dry_run:
         counts['orphan_names'] = sorted(item.name for item in orphans)
         return counts
-    limit = CONF.artifacts.gc_max_delete_fraction * len(items)
+    limit = CONF.artifacts.gc_max_delete_fraction * counts['listed']
     if orphans and len(orphans) > limit and not force:
         counts['refused'] = (
             '%d of the %d pieces of data listed are unused, more than '
             'gc_max_delete_fraction (%s) allows; nothing was deleted. Check '
             'them with "glance-artifacts-manage store gc --dry-run", then '
             'run it with --force.'
-            % (len(orphans), len(items),
+            % (len(orphans), counts['listed'],
                CONF.artifacts.gc_max_delete_fraction))
         LOG.warning('Garbage collection of backend %s: %s', backend,
                     counts['refused'])
@@ -137,24 +155,6 @@ def _collect(api, admin, backend, older_than, dry_run, force):
                         'backend %s: %s', item.name, backend, e)
     LOG.info('Garbage collection of backend %s: %s', backend, counts)
     return counts
-
-
-def _in_use(used):
-    return (_upload_names(used['uploads']) |
-            {store.data_name(loc) for loc in used['locations']} |
-            {store.data_name(loc) for loc in used['pending']})
-
-
-def _upload_names(upload_ids):
-    """The data names of uploads; an upload id that is not a UUID names
-    no data of ours (the listing holds only artifact-<uuid>)."""
-    names = set()
-    for upload_id in upload_ids:
-        try:
-            names.add(store.data_id(upload_id))
-        except exception.LocationRefused:
-            continue
-    return names
 
 
 def _pending(api, admin):

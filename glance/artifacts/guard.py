@@ -66,7 +66,7 @@ CONF = cfg.CONF
 #: What glance-api's housekeeping calls, as no user.
 HOUSEKEEPING = frozenset(('artifact_get', 'artifact_reaches',
                           'blob_upload_list',
-                          'blob_upload_abort', 'blob_data_in_use',
+                          'blob_upload_abort', 'blob_data_used',
                           'pending_delete_list', 'pending_delete_remove'))
 #: Seconds that data may be kept as a pending delete: a year.
 MAX_KEEP_FOR = 366 * 24 * 3600
@@ -144,6 +144,15 @@ def _checked_housekeeping(command, args):
         _uuid(args['start'])
         _uuid(args['goal'])
         _reference_fields(args['fields'])
+    elif command == 'blob_data_used':
+        names = args['names']
+        if not (isinstance(names, list) and
+                len(names) <= models.DATA_NAMES_MAX and
+                all(isinstance(n, str) and len(n) <= models.DATA_NAME_MAX
+                    for n in names)):
+            raise exception.Invalid(
+                'names is a list of at most %d data names.'
+                % models.DATA_NAMES_MAX)
     elif command == 'pending_delete_list':
         _count(args['limit'], 'limit')
     elif command == 'pending_delete_remove':

@@ -328,7 +328,7 @@ class TestRegistryRefusesWhatGlanceApiRefuses(TrustTest):
 
     def test_housekeeping_is_glance_apis_alone(self):
         for user in ('member_b', 'nova', 'admin_a'):
-            for command, kwargs in [('blob_data_in_use', {}),
+            for command, kwargs in [('blob_data_used', {'names': []}),
                                     ('pending_delete_list', {}),
                                     ('pending_delete_remove', {'ids': [1]}),
                                     ('blob_upload_list', {})]:

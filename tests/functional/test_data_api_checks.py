@@ -141,7 +141,7 @@ class TestDataAPIChecks(base.FunctionalTest):
     def test_housekeeping_reads_are_refused_not_empty(self):
         self.create(self.a)
         a = _context(self.a)
-        for call in (lambda: self.api.blob_data_in_use(a),
+        for call in (lambda: self.api.blob_data_used(a, []),
                      lambda: self.api.pending_delete_list(a),
                      lambda: self.api.pending_delete_remove(a, [1]),
                      lambda: self.api.blob_upload_list(a)):

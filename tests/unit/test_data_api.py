@@ -80,6 +80,6 @@ class TestRegistryChecks(testtools.TestCase):
             self):
         from glance.artifacts import guard
         self.assertEqual(set(interface.FUNCTIONS), set(guard._CHECKS) | {
-            'artifact_reaches', 'blob_data_in_use', 'pending_delete_list',
+            'artifact_reaches', 'blob_data_used', 'pending_delete_list',
             'pending_delete_remove'})
         self.assertLessEqual(guard.HOUSEKEEPING, set(interface.FUNCTIONS))

@@ -82,10 +82,11 @@ blob_upload_list(context, artifact_id=None) -> [upload row]
     ``idle`` is the seconds since its last heartbeat, by the database
     server's clock (heartbeats are stamped with it too), so that hosts
     whose clocks differ agree on which uploads are dead.
-blob_data_in_use(context) -> {'uploads', 'locations', 'pending'}
-    Upload ids in progress, blob data locations and pending delete
-    locations, for the garbage collector (admin only: Forbidden for
-    others).
+blob_data_used(context, names) -> [name]
+    Which of the store data names (artifact-<upload id>, at most
+    models.DATA_NAMES_MAX) are the data of an upload in progress, a blob or a
+    pending delete, for the garbage collector, which asks batch by batch
+    of what it lists (admin only: Forbidden for others).
 pending_delete_list(context, limit=1000) -> [pending delete row]
     Pending deletes that are due (admin only).
 pending_delete_remove(context, ids) -> count
@@ -115,7 +116,7 @@ FUNCTIONS = ('artifact_create', 'artifact_get', 'artifact_list',
              'member_list', 'member_update', 'member_delete',
              'blob_upload_begin',
              'blob_upload_heartbeat', 'blob_upload_finish',
-             'blob_upload_abort', 'blob_upload_list', 'blob_data_in_use',
+             'blob_upload_abort', 'blob_upload_list', 'blob_data_used',
              'pending_delete_list', 'pending_delete_remove',
              'blob_upload_reserve', 'project_usage')
 

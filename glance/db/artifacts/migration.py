@@ -66,7 +66,8 @@ LARGE_CATALOG = {
         ('artifact_id', 'member'): [2, 1],
         ('member', 'status'): [100, 50]}),
     'ga_blobs': (1000000, {
-        ('artifact_id', 'field', 'key'): [1, 1, 1]}),
+        ('artifact_id', 'field', 'key'): [1, 1, 1],
+        ('data_name',): [1]}),
 }
 
 

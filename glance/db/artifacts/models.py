@@ -23,6 +23,10 @@ NAME_MAX = 255
 VERSION_MAX = 128
 VERSION_KEY_MAX = 2 * VERSION_MAX + 16
 STR_VALUE_MAX = 512
+#: artifact-<uuid>
+DATA_NAME_MAX = 45
+#: Data names that one blob_data_used call asks about, at most.
+DATA_NAMES_MAX = 10000
 
 
 def _datetime():
@@ -140,8 +144,12 @@ blobs = sa.Table(
     sa.Column('backend', sa.String(255)),
     sa.Column('created_at', _datetime(), nullable=False),
     sa.Column('updated_at', _datetime(), nullable=False),
+    # The name of the data in its store, artifact-<upload id> (see
+    # migration 0007), by which garbage collection finds it.
+    sa.Column('data_name', sa.String(DATA_NAME_MAX)),
     sa.UniqueConstraint('artifact_id', 'field', 'key',
                         name='ga_blobs_entry_uc'),
+    sa.Index('ga_blobs_data_name_idx', 'data_name'),
     **MYSQL)
 
 # An upload in progress, one per blob entry at a time (the primary key is
@@ -161,6 +169,7 @@ blob_uploads = sa.Table(
     # Bytes this upload holds against its project's artifact_size_total:
     # the declared size, or what has streamed so far and a step more.
     sa.Column('reserved', sa.BigInteger, nullable=False, server_default='0'),
+    sa.Index('ga_blob_uploads_upload_idx', 'upload_id'),
     **MYSQL)
 
 # One row per project whose quotas were checked: a writer that checks and
@@ -183,5 +192,7 @@ pending_deletes = sa.Table(
     sa.Column('backend', sa.String(255), nullable=False),
     sa.Column('location', sa.Text, nullable=False),
     sa.Column('delete_after', _datetime(), nullable=False),
+    sa.Column('data_name', sa.String(DATA_NAME_MAX)),
     sa.Index('ga_pending_deletes_due_idx', 'delete_after'),
+    sa.Index('ga_pending_deletes_data_name_idx', 'data_name'),
     **MYSQL)

@@ -856,6 +856,7 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
         where = [b.c.artifact_id == artifact_id, b.c.field == field,
                  b.c.key == key]
         previous = conn.execute(sa.select(b).where(*where)).first()
+        values = dict(values, data_name=DATA_PREFIX + upload_id)
         if previous is None:
             conn.execute(b.insert().values(
                 artifact_id=artifact_id, field=field, key=key,
@@ -920,7 +921,8 @@ def blob_upload_list(context, artifact_id=None):
 def _keep(conn, blob_rows, seconds):
     """Queue the data of ``blob_rows`` for deletion ``seconds`` from now by
     the database's clock."""
-    rows = [{'backend': r['backend'], 'location': r['location']}
+    rows = [{'backend': r['backend'], 'location': r['location'],
+             'data_name': r.get('data_name')}
             for r in blob_rows if r['location']]
     if rows:
         now = conn.execute(sa.select(utcnow())).scalar()
@@ -928,20 +930,37 @@ def _keep(conn, blob_rows, seconds):
             delete_after=now + datetime.timedelta(seconds=seconds)), rows)
 
 
-def blob_data_in_use(context):
-    """What store data may not be collected as garbage (admin only):
-    {'uploads': upload ids in progress, 'locations': of blobs, 'pending':
-    locations of pending deletes}. Data moves from an upload to a blob to
-    a pending delete, and they are read in that order, so that data moving
-    meanwhile is seen at least once."""
+def blob_data_used(context, names):
+    """Which of the store data ``names`` (artifact-<upload id>) may not be
+    collected as garbage (admin only): the data of an upload in progress,
+    of a blob or of a pending delete. Data moves from an upload to a blob
+    to a pending delete, and they are read in that order, so that data
+    moving meanwhile is seen at least once. Each is an index lookup by
+    name; a row whose location held no name when it was migrated (data
+    name null) is matched by every segment of its location."""
     _admin_only(context, 'what blob data is in use')
-    b = models.blobs
+    if len(names) > models.DATA_NAMES_MAX:
+        raise errors.Invalid('At most %d data names per call.'
+                             % models.DATA_NAMES_MAX)
+    asked = set(names)
+    upload_ids = [n[len(DATA_PREFIX):] for n in asked
+                  if n.startswith(DATA_PREFIX)]
+    used = set()
     with get_engine().connect() as conn:
-        uploads = [r[0] for r in conn.execute(sa.select(U.c.upload_id))]
-        locations = [r[0] for r in conn.execute(
-            sa.select(b.c.location).where(b.c.location.is_not(None)))]
-        pending = [r[0] for r in conn.execute(sa.select(D.c.location))]
-    return {'uploads': uploads, 'locations': locations, 'pending': pending}
+        if upload_ids:
+            used.update(DATA_PREFIX + r[0] for r in conn.execute(
+                sa.select(U.c.upload_id).where(U.c.upload_id.in_(
+                    upload_ids))))
+        for table in (models.blobs, D):
+            if asked:
+                used.update(r[0] for r in conn.execute(
+                    sa.select(table.c.data_name).where(
+                        table.c.data_name.in_(asked))))
+            for r in conn.execute(sa.select(table.c.location).where(
+                    table.c.data_name.is_(None),
+                    table.c.location.is_not(None))):
+                used.update(asked.intersection(r[0].split('/')))
+    return sorted(used & asked)
 
 
 def pending_delete_list(context, limit=1000):

@@ -64,7 +64,7 @@ def _auth(session, context):
 
 IDEMPOTENT = {'artifact_get', 'artifact_list', 'artifact_referrers',
               'artifact_reaches',
-              'member_list', 'blob_upload_list', 'blob_data_in_use',
+              'member_list', 'blob_upload_list', 'blob_data_used',
               'pending_delete_list', 'pending_delete_remove',
               'project_usage'}
 
@@ -220,8 +220,8 @@ def blob_upload_list(context, artifact_id=None):
     return _call('blob_upload_list', context, artifact_id=artifact_id)
 
 
-def blob_data_in_use(context):
-    return _call('blob_data_in_use', context)
+def blob_data_used(context, names):
+    return _call('blob_data_used', context, names=list(names))
 
 
 def pending_delete_list(context, limit=1000):

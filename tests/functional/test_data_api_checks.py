@@ -3,11 +3,14 @@ with a project's context, as a caller that skipped the domain would (in
 registry mode the registry's checks answer first, with the same
 errors). Runs on the database and data API of the run."""
 
+import datetime
 import uuid
 
 from glance import context as glance_context
+from glance.artifacts import catalog
 from glance.db import artifacts as artifacts_db
 from glance.db.artifacts import errors
+from glance.db.artifacts import models
 from tests import base as test_base
 from tests.functional import base
 
@@ -121,6 +124,48 @@ class TestDataAPIChecks(base.FunctionalTest):
         record = self.api.artifact_get(a, art['id'])
         self.assertEqual(([], [upload_id]), (
             record['blobs'], [u['upload_id'] for u in record['uploads']]))
+
+    def test_data_in_use_is_found_by_name_whatever_holds_it(self):
+        art = self.create(self.a)
+        a = _context(self.a)
+        # glance-api's garbage collector asks as glance-api itself.
+        admin = catalog.admin_context()
+        uploading = self.begin(art)
+        unused = str(uuid.uuid4())
+        values = {'status': 'active', 'size': 3, 'checksum': '0' * 32,
+                  'os_hash_algo': 'sha512', 'os_hash_value': '0' * 128,
+                  'content_type': 'text/plain', 'backend': 'fs'}
+
+        def used(*upload_ids):
+            return self.api.blob_data_used(
+                admin, ['artifact-' + u for u in upload_ids])
+        self.assertEqual(['artifact-' + uploading],
+                         used(uploading, unused))
+        # Finished, the data is the blob's; replaced and kept for a
+        # while, a pending delete's.
+        self.api.blob_upload_finish(
+            a, art['id'], 'sample_artifacts', 'blob1', '', uploading,
+            dict(values, location='file:///store/artifact-%s' % uploading))
+        self.assertEqual(['artifact-' + uploading],
+                         used(uploading, unused))
+        second = self.begin(art)
+        self.api.blob_upload_finish(
+            a, art['id'], 'sample_artifacts', 'blob1', '', second,
+            dict(values, location='file:///store/artifact-%s' % second),
+            keep_for=3600)
+        self.assertEqual(sorted(['artifact-' + uploading,
+                                 'artifact-' + second]),
+                         used(uploading, second, unused))
+        # A row whose location held no data name when it was migrated is
+        # matched by the segments of its location.
+        legacy = str(uuid.uuid4())
+        with self.glance.engine.begin() as conn:
+            conn.execute(models.pending_deletes.insert().values(
+                backend='fs', delete_after=datetime.datetime(2100, 1, 1),
+                location='file:///old/artifact-%s/layout/x' % legacy))
+        self.assertEqual(['artifact-' + legacy], used(legacy, unused))
+        self.assertRaises(errors.Invalid, self.api.blob_data_used, admin,
+                          ['artifact-' + unused] * 10001)
 
     def test_upload_records_are_what_glance_api_makes(self):
         art = self.create(self.a)

@@ -4,6 +4,7 @@ import datetime
 import json
 import os
 import subprocess
+import uuid
 
 from alembic import autogenerate
 from alembic import migration as alembic_migration
@@ -525,3 +526,53 @@ class TestMariaDBHeldValues(_Plans):
                 self.assertTrue(probed[0], (project, query))
                 checked += 1
         self.assertEqual(30, checked)
+
+
+class TestUpgradeTo0007(testtools.TestCase):
+    """0007 names the data of existing blobs and pending deletes after
+    their locations, and garbage collection finds them by those names,
+    and by their locations where a location held none."""
+
+    def test_existing_rows_get_the_data_name_their_location_holds(self):
+        root, cleanup = base.make_tempdir('ga-upgrade-')
+        self.addCleanup(cleanup)
+        engine = sa.create_engine(_database(self, root))
+        self.addCleanup(engine.dispose)
+        migration.upgrade(engine, '0006_owner_name_index')
+        now = datetime.datetime.utcnow()
+        ids = [str(uuid.uuid4()) for _ in range(4)]
+        locations = {
+            'file': 'file:///var/lib/glance/images/artifact-%s' % ids[0],
+            's3': 's3://key:secret@s3.example/bucket/artifact-%s' % ids[1],
+            'rbd': 'rbd://fsid/images/artifact-%s/snap' % ids[2],
+            'odd': 'file:///old/layout/artifact-%s.bin' % ids[3]}
+        blobs = sa.table('ga_blobs', *[sa.column(c) for c in (
+            'artifact_id', 'field', 'key', 'status', 'location', 'backend',
+            'created_at', 'updated_at')])
+        pending = sa.table('ga_pending_deletes', *[sa.column(c) for c in (
+            'backend', 'location', 'delete_after')])
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO ga_artifacts (id, type_name, type_version, "
+                "name, version, version_key, owner, visibility, status, "
+                "protected, created_at, updated_at) VALUES ('a', 't', '1', "
+                "'n', '1.0.0', 'k', '', 'private', 'drafted', :f, :now, "
+                ":now)"), {'f': False, 'now': now})
+            conn.execute(blobs.insert(), [
+                {'artifact_id': 'a', 'field': kind, 'key': '',
+                 'status': 'active', 'location': location, 'backend': '',
+                 'created_at': now, 'updated_at': now}
+                for kind, location in sorted(locations.items())
+                if kind != 's3'])
+            conn.execute(pending.insert(), [
+                {'backend': '', 'location': locations['s3'],
+                 'delete_after': now}])
+        migration.upgrade(engine)
+        with engine.connect() as conn:
+            named = dict(conn.execute(sa.select(
+                models.blobs.c.field, models.blobs.c.data_name)).fetchall())
+            pending_name = conn.execute(sa.select(
+                models.pending_deletes.c.data_name)).scalar()
+        self.assertEqual({'file': 'artifact-' + ids[0],
+                          'rbd': 'artifact-' + ids[2], 'odd': None}, named)
+        self.assertEqual('artifact-' + ids[1], pending_name)

@@ -459,16 +459,19 @@ def _children(conn, ids):
 # the id after it: InnoDB keeps the primary key in every index).
 _ORDER_INDEXES = {'created_at': 'created_at_image_idx',
                   'updated_at': 'updated_at_image_idx'}
-# Filters whose own index finds fewer images than a walk in order.
-_SEEKING_FILTERS = ('owner', 'id')
+# Filters that find few images: those of the owner or the id have
+# indexes of their own; a name has none, and a walk of the order index
+# would read every image to find the few of that name (a scan of the
+# table, and a sort of what it finds, costs less).
+_SEEKING_FILTERS = ('owner', 'id', 'name')
 
 
 def _walk_order_index(query, sorts, filters):
     """On MariaDB (and MySQL), a page in the order of creation or
     update walks that index and stops after the page: left to choose,
     they read and sort every image for the first page (as for Glance's
-    own list), and walk only from a marker's range. Not when a filter on
-    the owner or the id has a better index."""
+    own list), and walk only from a marker's range. Not for the filters
+    of _SEEKING_FILTERS."""
     first = sorts[0] if sorts else {'where': 'column', 'column': 'id'}
     index = (_ORDER_INDEXES.get(first.get('column'))
              if first['where'] == 'column' else None)

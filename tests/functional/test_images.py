@@ -256,6 +256,20 @@ class TestImagesLists(ImagesTest):
         self.assertEqual(['ubuntu', 'ubuntu', 'fedora', 'fedora', 'cirros'],
                          self.names(IMAGES + '?sort=name:desc,version:asc'))
 
+    def test_columns_that_are_the_same_for_every_image_sort_too(self):
+        # type_name and activated_at are constants of images: the order
+        # goes on to the next key (PostgreSQL refuses a constant in ORDER
+        # BY), and pages still follow each other.
+        for sort in ('type_name:asc,name:asc', 'activated_at:desc,name:asc'):
+            self.assertEqual(['cirros', 'fedora', 'fedora', 'ubuntu',
+                              'ubuntu'],
+                             [n for _t, n in self.walk(
+                                 IMAGES + '?limit=2&sort=' + sort)], sort)
+            self.assertEqual(
+                [('images', n) for n in ('cirros', 'fedora', 'fedora',
+                                         'ubuntu', 'ubuntu')],
+                self.walk(ALL + '?limit=2&sort=' + sort))
+
     def test_latest_gives_the_highest_version_of_each_name(self):
         body = self.get(IMAGES + '?version=latest&sort=name:asc')
         self.assertEqual([('cirros', '0.6.2'), ('fedora', '40.0.0'),

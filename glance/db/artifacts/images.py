@@ -321,13 +321,17 @@ def _version_key(conn):
     return sa.literal_column(build(value, *literals), type_=sa.String)
 
 
-def _with_version(conn):
+def _with_version():
     return I.outerjoin(VP, sa.and_(VP.c.image_id == I.c.id,
                                    VP.c.name == VERSION_PROPERTY,
                                    VP.c.deleted == sa.false()))
 
 
 # -- columns, filters and sort keys ------------------------------------------
+
+#: The expressions of columns that are the same for every image.
+_CONSTANTS = (sa.sql.elements.BindParameter, sa.sql.elements.Null)
+
 
 def _property_value(name):
     return (sa.select(IP.c.value)
@@ -502,11 +506,11 @@ def image_list(context, filters=(), sorts=(), limit=25, marker=None,
             ranked = (sa.select(I.c.id, key.label('vk'),
                                 sa.func.max(key).over(
                                     partition_by=I.c.name).label('top'))
-                      .select_from(_with_version(conn)).where(*conds)
+                      .select_from(_with_version()).where(*conds)
                       .subquery('ranked'))
             conds.append(I.c.id.in_(sa.select(ranked.c.id).where(
                 ranked.c.vk == ranked.c.top)))
-        source = _with_version(conn) if columns.version else I
+        source = _with_version() if columns.version else I
         if marker is not None:
             row = conn.execute(
                 sa.select(*[e.label('k%d' % i)
@@ -520,6 +524,10 @@ def image_list(context, filters=(), sorts=(), limit=25, marker=None,
             conds.append(sqlalchemy_api._after(keys, list(after)))
         order = []
         for expr, direction in keys:
+            if isinstance(expr, _CONSTANTS):
+                # The same for every image (type_name, activated_at...):
+                # no order, and PostgreSQL refuses a constant in ORDER BY.
+                continue
             if sqlalchemy_api._nullable(expr):
                 order.append(sa.case((expr.is_(None), 1), else_=0))
             order.append(expr.asc() if direction == 'asc' else expr.desc())

@@ -175,6 +175,17 @@ class TestSchema(testtools.TestCase):
             self.assertNotIn(cols, indexes)
 
 
+def _insert_artifact_a(conn, now):
+    """An artifact 'a' as any revision's ga_artifacts holds it (SQL of
+    its own: the models describe the head revision)."""
+    conn.execute(sa.text(
+        "INSERT INTO ga_artifacts (id, type_name, type_version, name, "
+        "version, version_key, owner, visibility, status, protected, "
+        "created_at, updated_at) VALUES ('a', 't', '1', 'n', '1.0.0', 'k', "
+        "'', 'private', 'drafted', :f, :now, :now)"),
+        {'f': False, 'now': now})
+
+
 class TestUpgradeFrom0001(testtools.TestCase):
     """0002 on a database that 0001 made and artifacts were stored in."""
 
@@ -188,12 +199,7 @@ class TestUpgradeFrom0001(testtools.TestCase):
         props = sa.table('ga_properties', *[sa.column(c) for c in (
             'artifact_id', 'name', 'str_value')])
         with engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO ga_artifacts (id, type_name, type_version, "
-                "name, version, version_key, owner, visibility, status, "
-                "protected, created_at, updated_at) VALUES ('a', 't', '1', "
-                "'n', '1.0.0', 'k', '', 'private', 'drafted', :f, :now, "
-                ":now)"), {'f': False, 'now': now})
+            _insert_artifact_a(conn, now)
             conn.execute(props.insert(), [
                 {'artifact_id': 'a', 'name': 'when',
                  'str_value': '212-02-14T10:00:00.000000Z'},
@@ -552,12 +558,7 @@ class TestUpgradeTo0007(testtools.TestCase):
         pending = sa.table('ga_pending_deletes', *[sa.column(c) for c in (
             'backend', 'location', 'delete_after')])
         with engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO ga_artifacts (id, type_name, type_version, "
-                "name, version, version_key, owner, visibility, status, "
-                "protected, created_at, updated_at) VALUES ('a', 't', '1', "
-                "'n', '1.0.0', 'k', '', 'private', 'drafted', :f, :now, "
-                ":now)"), {'f': False, 'now': now})
+            _insert_artifact_a(conn, now)
             conn.execute(blobs.insert(), [
                 {'artifact_id': 'a', 'field': kind, 'key': '',
                  'status': 'active', 'location': location, 'backend': '',

@@ -7,8 +7,9 @@
 Both create .venv (once) with Glance and glance-artifacts installed from
 this checkout. ``serve`` writes a development configuration into .dev/
 (SQLite file, filesystem store, no auth), migrates Glance's and our tables,
-and runs ``glance.wsgi.api:application`` under gunicorn. Give --no-venv to
-use the running interpreter's environment (tox does).
+and runs ``glance.wsgi.api:application`` under gunicorn (or uWSGI, with
+``serve --server uwsgi``). Give --no-venv to use the running interpreter's
+environment (tox does).
 """
 
 import argparse
@@ -60,6 +61,30 @@ inspect_content = {inspect_content}
 
 DEFAULT_TYPES = ('heat_templates,heat_environments,murano_packages,'
                  'tosca_templates,images')
+
+
+# uWSGI's chunked-input-limit: the largest chunk a client may send.
+UWSGI_CHUNK_LIMIT = 8 * 1024 * 1024
+
+
+def server_command(bindir, app, bind, workers, threads, server='gunicorn',
+                   read_timeout=60, worker_timeout=120):
+    """The command that serves the WSGI ``app`` on ``bind`` under gunicorn
+    or uWSGI, as doc/source/admin/wsgi-servers.rst configures them.
+    ``read_timeout`` is uWSGI's socket-timeout (how long a read of a
+    request body with a Content-Length waits for data: [artifacts]
+    upload_idle_timeout); ``worker_timeout`` is gunicorn's timeout."""
+    if server == 'uwsgi':
+        return [os.path.join(bindir, 'uwsgi'), '--http-socket', bind,
+                '--module', app, '--master', '--processes', str(workers),
+                '--threads', str(threads), '--lazy-apps', '--need-app',
+                '--die-on-term', '--buffer-size', '65535',
+                '--http-chunked-input',
+                '--chunked-input-limit', str(UWSGI_CHUNK_LIMIT),
+                '--socket-timeout', str(read_timeout)]
+    return [os.path.join(bindir, 'gunicorn'), '--bind', bind,
+            '--workers', str(workers), '--threads', str(threads),
+            '--timeout', str(worker_timeout), app]
 
 
 def _bin(name, use_venv):
@@ -139,10 +164,10 @@ def serve(args):
     env = dict(os.environ, OS_GLANCE_CONFIG_DIR=os.path.join(dev, 'etc'))
     print('glance-api with /v2/artifacts on http://%s (config in %s/etc, '
           'log in %s/glance-api.log)' % (args.bind, dev, dev), flush=True)
-    gunicorn = _bin('gunicorn', not args.no_venv)
-    os.execve(gunicorn, [gunicorn, '--bind', args.bind, '--workers', '2',
-                         '--threads', '4', '--timeout', '600',
-                         'glance.wsgi.api:application'], env)
+    argv = server_command(os.path.dirname(_bin('python', not args.no_venv)),
+                          'glance.wsgi.api:application', args.bind, 2, 4,
+                          args.server, worker_timeout=600)
+    os.execve(argv[0], argv, env)
 
 
 def _counts(use_venv):
@@ -237,6 +262,8 @@ def main():
     sub = parser.add_subparsers(dest='command', required=True)
     s = sub.add_parser('serve', help='run glance-api with artifacts')
     s.add_argument('--bind', default='127.0.0.1:9292')
+    s.add_argument('--server', choices=('gunicorn', 'uwsgi'),
+                   default='gunicorn', help='the WSGI server')
     s.add_argument('--types', default=DEFAULT_TYPES,
                    help='[artifacts] enabled_types')
     s.add_argument('--dev-dir', default=DEV,

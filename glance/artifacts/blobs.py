@@ -87,114 +87,96 @@ def _check_digest(name, value, length=None):
     return value.lower() if value else None
 
 
-class _Reader(object):
-    """The request body as glance_store reads it.
+CHUNK = 1024 * 1024     # bytes the request thread reads at once
 
-    A thread of its own receives the body in large chunks, up to AHEAD
-    chunks ahead, so that receiving overlaps the hashing and writing that
-    glance_store does in the request thread, and glance_store's small
-    reads are served from memory. The count is checked against the limit
-    as data arrives, and the upload's record is kept alive.
 
-    Whatever ends the receiving ends the upload: any exception the WSGI
-    server's reader raises (a malformed chunk, a connection reset, a read
-    that timed out) reaches the request thread as an error for the
-    client, and the request thread waits only while the receiving thread
-    lives, so neither waits for the other without a bound.
-    """
-
-    CHUNK = 1024 * 1024
-    AHEAD = 4
-    POLL = 0.5      # seconds between checks that the receiver still runs
-
-    def __init__(self, source, limit, heartbeat, reserve=None, reserved=0):
-        self._source = source
-        self._limit = limit
-        self._heartbeat = heartbeat
-        self._reserve = reserve
-        self._reserved = reserved
-        self._taken = 0     # bytes handed to the store
-        self._interval = CONF.artifacts.upload_heartbeat_interval
-        self._next_beat = time.monotonic() + self._interval
-        self._queue = queue.Queue(self.AHEAD)
-        self._stop = threading.Event()
-        self._chunk, self._pos, self._eof = b'', 0, False
-        self.count = 0
-        self._thread = threading.Thread(target=self._receive, daemon=True)
-        self._thread.start()
-
-    def _receive(self):
+def _receive(body, limit, writer, heartbeat, reserve=None, reserved=0):
+    """Read the request body in the request's own thread (some WSGI
+    servers let no other thread read it: uWSGI's chunked input) and hand
+    it to ``writer``, checking the count against ``limit``, holding what
+    the store is about to get against the project's quota (``reserve``),
+    and keeping the upload's record alive (``heartbeat``). Returns the
+    count; raises what ended the upload, for the client."""
+    interval = CONF.artifacts.upload_heartbeat_interval
+    next_beat = time.monotonic() + interval
+    count = 0
+    while True:
         try:
-            while not self._stop.is_set():
-                data = self._source.read(self.CHUNK)
-                self.count += len(data)
-                if self.count > self._limit:
-                    raise exception.TooLarge(
-                        'The data is larger than the limit of %d bytes.'
-                        % self._limit)
-                self._put(data)
-                if not data:
-                    return
-        except exception.TooLarge as e:
-            self._put(e)
+            data = body.read(CHUNK)
         except TimeoutError:
-            self._put(exception.Timeout(
+            raise exception.Timeout(
                 'No data came for %d seconds; the upload was abandoned '
                 'after %d bytes.' % (CONF.artifacts.upload_idle_timeout,
-                                     self.count)))
+                                     count))
         except Exception as e:  # whatever the WSGI server's reader raises
-            self._put(exception.Invalid(
+            raise exception.Invalid(
                 'The request body could not be read after %d bytes (%s%s); '
-                'nothing was kept.' % (self.count, type(e).__name__,
-                                       ': %s' % e if str(e) else '')))
-
-    def _put(self, item):
-        while not self._stop.is_set():
-            try:
-                return self._queue.put(item, timeout=self.POLL)
-            except queue.Full:
-                pass
-
-    def _get(self):
-        while True:
-            try:
-                return self._queue.get(timeout=self.POLL)
-            except queue.Empty:
-                if not self._thread.is_alive() and self._queue.empty():
-                    return exception.Invalid(
-                        'The request body could not be read after %d '
-                        'bytes; nothing was kept.' % self.count)
-
-    def _next(self):
-        item = self._get()
-        if isinstance(item, Exception):
-            raise item
-        if not item:
-            self._eof = True
-        self._chunk, self._pos = item, 0
-        self._taken += len(item)
-        if self._reserve is not None and self._taken > self._reserved:
-            # Hold what the store is about to get against the project's
-            # quota, and a step more, before it gets it.
-            self._reserved = self._reserve(self._taken,
-                                           self._taken + quota.RESERVE_STEP)
-            if self._reserved is None:
+                'nothing was kept.' % (count, type(e).__name__,
+                                       ': %s' % e if str(e) else ''))
+        count += len(data)
+        if count > limit:
+            raise exception.TooLarge('The data is larger than the limit of '
+                                     '%d bytes.' % limit)
+        if reserve is not None and count > reserved:
+            # Hold what the store is about to get, and a step more.
+            reserved = reserve(count, count + quota.RESERVE_STEP)
+            if reserved is None:
                 raise exception.Conflict('The upload was cancelled while '
                                          'it ran (the artifact was '
                                          'deleted?).')
-            self._next_beat = time.monotonic() + self._interval
-        if time.monotonic() >= self._next_beat:
-            self._next_beat = time.monotonic() + self._interval
-            if not self._heartbeat():
+            next_beat = time.monotonic() + interval
+        if time.monotonic() >= next_beat:
+            next_beat = time.monotonic() + interval
+            if not heartbeat():
                 raise exception.Conflict('The upload was cancelled while '
                                          'it ran (the artifact was '
                                          'deleted?).')
+        writer.send(data)
+        if not data:
+            return count
+
+
+class _Writer(threading.Thread):
+    """glance_store's write of an upload's data, in a thread of its own:
+    it reads, as a file, what the request thread receives (``send``), up
+    to AHEAD chunks behind, so that receiving overlaps the hashing and
+    writing that glance_store does.
+
+    Neither thread waits for the other without a bound: ``send`` and
+    ``finish`` raise the store's error once the write has failed, and
+    ``abort`` ends the write with an error inside glance_store, which
+    deletes what it wrote (for S3, boto3 aborts the multipart upload).
+    """
+
+    AHEAD = 4
+    POLL = 0.5      # seconds between checks that the writer still runs
+
+    def __init__(self, backend, upload_id, size):
+        super(_Writer, self).__init__(daemon=True)
+        self._add = functools.partial(store.add, backend, upload_id, self,
+                                      size)
+        self._queue = queue.Queue(self.AHEAD)
+        self._chunk, self._pos, self._eof = b'', 0, False
+        self._result = self._error = None
+        self.start()
+
+    def run(self):
+        try:
+            self._result = self._add()
+        except BaseException as e:
+            self._error = e
 
     def read(self, size=-1):
+        """glance_store's reads: served from the chunks received."""
         parts = []
         while size != 0 and not self._eof:
             if self._pos >= len(self._chunk):
-                self._next()
+                item = self._queue.get()
+                if item is None:
+                    raise ConnectionAbortedError('The upload ended before '
+                                                 'its data did.')
+                self._chunk, self._pos = item, 0
+                self._eof = not item
                 continue
             end = len(self._chunk) if size < 0 else self._pos + size
             part = self._chunk[self._pos:end]
@@ -204,15 +186,35 @@ class _Reader(object):
             parts.append(part)
         return b''.join(parts)
 
-    def close(self):
-        """Stop receiving. Waits for the receiving thread a moment (it
-        checks that it should stop every POLL seconds), but not for a read
-        that waits for data the client does not send: the answer would
-        wait for the connection's idle timeout. Such a read ends when the
-        connection does, which the API sees to once the answer is out
-        (glance/api/v2/artifacts/edge.py)."""
-        self._stop.set()
-        self._thread.join(self.POLL)
+    def send(self, data):
+        """Hand ``data`` to the store (b'' at the end of the data)."""
+        while True:
+            if not self.is_alive():
+                self.finish()
+                raise exception.StoreUnavailable(
+                    'The store stopped reading the data before its end.')
+            try:
+                return self._queue.put(data, timeout=self.POLL)
+            except queue.Full:
+                pass
+
+    def finish(self):
+        """(location, bytes written, md5, multihash) once the store has
+        written everything sent; raises the store's error."""
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def abort(self):
+        """End the write, which deletes what it wrote, and wait for it."""
+        while self.is_alive():
+            try:
+                self._queue.put(None, timeout=self.POLL)
+                break
+            except queue.Full:
+                pass
+        self.join()
 
 
 def check_upload(context, type_cls, view, name, key, size):
@@ -296,14 +298,16 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
         reserve = functools.partial(api.blob_upload_reserve, context,
                                     artifact_id, name, key, upload_id,
                                     limits=limits)
-    reader = _Reader(body, limit, lambda: api.blob_upload_heartbeat(
-        context, artifact_id, name, key, upload_id), reserve, size or 0)
+    writer = _Writer(backend, upload_id, size or 0)
     try:
         try:
-            location, written, checksum, multihash = store.add(
-                backend, upload_id, reader, size or 0)
-        finally:
-            reader.close()
+            _receive(body, limit, writer, lambda: api.blob_upload_heartbeat(
+                context, artifact_id, name, key, upload_id), reserve,
+                size or 0)
+        except BaseException:
+            writer.abort()
+            raise
+        location, written, checksum, multihash = writer.finish()
         if size is not None and written != size:
             raise exception.Invalid('The request declared %d bytes but '
                                     'sent %d.' % (size, written))

@@ -1,5 +1,6 @@
-"""A real glance-api process: glance.wsgi.api:application under gunicorn,
-configured as tests/base.py writes it, spoken to over HTTP."""
+"""A real glance-api process: glance.wsgi.api:application under gunicorn
+or uWSGI (GA_TEST_WSGI_SERVER=uwsgi), configured as tests/base.py writes
+it, spoken to over HTTP."""
 
 import atexit
 import http.client
@@ -13,6 +14,17 @@ from tests import base
 from tests import databases
 from tests import registry
 from tests import s3
+from tools import dev
+
+
+def wsgi_server():
+    """The WSGI server the end-to-end tests run glance-api under:
+    GA_TEST_WSGI_SERVER, gunicorn by default."""
+    name = os.environ.get('GA_TEST_WSGI_SERVER', 'gunicorn')
+    if name not in ('gunicorn', 'uwsgi'):
+        raise ValueError('GA_TEST_WSGI_SERVER is gunicorn or uwsgi, not %r'
+                         % name)
+    return name
 
 
 def free_port():
@@ -28,7 +40,8 @@ class Server(object):
                  workers=2, threads=4, mode=None, store=None,
                  database=None, s3_bucket=None, hostname=None,
                  registry_flavor='', registry_extra='',
-                 registry_paste=None, inspect_content=False):
+                 registry_paste=None, inspect_content=False,
+                 read_timeout=60):
         """Raises databases.Unavailable when GA_TEST_DATABASE names a
         server that cannot be reached.
 
@@ -44,7 +57,9 @@ class Server(object):
         registry's (tests/registry.py) in registry mode, with
         ``registry_paste`` options of its paste file;
         ``inspect_content`` turns content inspection on (see
-        base.write_env)."""
+        base.write_env); ``read_timeout`` is uWSGI's socket-timeout (set
+        it to [artifacts] upload_idle_timeout, as the admin guide
+        says)."""
         self.root = root
         self.hostname = hostname
         self.bucket = None
@@ -73,8 +88,9 @@ class Server(object):
         self.port = free_port()
         self.workers = workers
         self.threads = threads
+        self.read_timeout = read_timeout
         self.process = None
-        self.log = os.path.join(root, 'gunicorn.log')
+        self.log = os.path.join(root, 'wsgi-server.log')
 
     def sync(self, glance_tables=True):
         """Create the tables glance-api uses (ours only in direct mode)."""
@@ -84,15 +100,15 @@ class Server(object):
     def start(self, timeout=60, expect_failure=False, env=None):
         env = dict(os.environ, OS_GLANCE_CONFIG_DIR=self.confdir,
                    **(env or {}))
-        command = [os.path.join(base.BIN, 'gunicorn'), '--bind',
-                   '127.0.0.1:%d' % self.port, '--workers',
-                   str(self.workers), '--threads', str(self.threads),
-                   '--timeout', '120', 'glance.wsgi.api:application']
+        argv = dev.server_command(
+            base.BIN, 'glance.wsgi.api:application',
+            '127.0.0.1:%d' % self.port, self.workers, self.threads,
+            wsgi_server(), read_timeout=self.read_timeout)
         if self.hostname:
-            command = ['unshare', '--uts', 'sh', '-c',
-                       'hostname "$0" && exec "$@"', self.hostname] + command
+            argv = ['unshare', '--uts', 'sh', '-c',
+                    'hostname "$0" && exec "$@"', self.hostname] + argv
         self.process = subprocess.Popen(
-            command, env=env, cwd=self.root, stdout=open(self.log, 'ab'),
+            argv, env=env, cwd=self.root, stdout=open(self.log, 'ab'),
             stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + timeout
         while time.time() < deadline:

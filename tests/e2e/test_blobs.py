@@ -62,11 +62,17 @@ class SlowUpload(threading.Thread):
 
 class BlobServerTest(testtools.TestCase):
 
+    # [artifacts] upload_idle_timeout, and uWSGI's socket-timeout with it.
+    IDLE_TIMEOUT = 60
+
     def setUp(self):
         super(BlobServerTest, self).setUp()
         self.root, cleanup = base.make_tempdir('ga-e2e-blobs-')
         self.addCleanup(cleanup)
-        self.server = server_mod.make_server(self, self.root, workers=1)
+        self.server = server_mod.make_server(
+            self, self.root, workers=1,
+            extra='\n[artifacts]\nupload_idle_timeout = %d\n'
+                  % self.IDLE_TIMEOUT, read_timeout=self.IDLE_TIMEOUT)
         self.server.sync(glance_tables=False)
         self.server.start()
         self.addCleanup(self.server.stop)
@@ -123,6 +129,36 @@ class TestKilledServer(BlobServerTest):
         self.assertEqual(data, self.server.request(
             'GET', self.art['self'] + '/template')[2])
         self.assertEqual(1, len(self.store_files()))
+
+
+class TestDownloads(BlobServerTest):
+    """Downloads as the WSGI server puts them on the wire."""
+
+    def test_whole_data_and_ranges_are_exact_on_the_wire(self):
+        data = os.urandom(7 * MiB + 3)     # more than an S3 part
+        self.assertEqual(204, self.put(data))
+        path = self.art['self'] + '/template'
+        status, hdrs, body = self.server.request('GET', path)
+        self.assertEqual((200, str(len(data)), data),
+                         (status, hdrs['Content-Length'], body))
+        size = len(data)
+        for header, start, end in [
+                ('bytes=0-0', 0, 0),
+                ('bytes=5242879-5242881', 5 * MiB - 1, 5 * MiB + 1),
+                ('bytes=7000000-', 7000000, size - 1),
+                ('bytes=-10', size - 10, size - 1),
+                ('bytes=100-%d' % (10 ** 12), 100, size - 1)]:
+            status, hdrs, body = self.server.request(
+                'GET', path, headers={'Range': header})
+            self.assertEqual(
+                (206, 'bytes %d-%d/%d' % (start, end, size),
+                 str(end + 1 - start), data[start:end + 1]),
+                (status, hdrs['Content-Range'], hdrs['Content-Length'],
+                 body), header)
+        status, hdrs, _body = self.server.request(
+            'GET', path, headers={'Range': 'bytes=%d-' % size})
+        self.assertEqual((416, 'bytes */%d' % size),
+                         (status, hdrs['Content-Range']))
 
 
 class TestClients(BlobServerTest):
@@ -197,48 +233,77 @@ def chunked_head(path):
             % path.encode())
 
 
-# Chunked bodies that gunicorn's reader fails on, and whether the client
-# half-closes the connection after sending them.
+# Chunked bodies that break, whether the client half-closes the connection
+# after sending them, and how each WSGI server takes them: (status, the
+# blob's data after). gunicorn refuses each at once. uWSGI's own parser
+# reads a chunk size as strtoul does (so 'zz' is 0: the last chunk), takes
+# the two bytes after a chunk for its CRLF and needs no CRLF after the
+# last chunk: it refuses two at once, waits for more of one until the
+# idle timeout, and reads two as ended, keeping what came before the end
+# (Glance's own image upload keeps the same on it). The admin guide says
+# so (doc/source/admin/wsgi-servers.rst).
 BROKEN_BODIES = {
-    'chunk size zz': (b'zz\r\nabc\r\n0\r\n\r\n', False),
-    'CRLF missing after a chunk': (b'3\r\nabcXY3\r\nabc\r\n', False),
-    'last chunk, then EOF': (b'3\r\nabc\r\n0\r\n', True),
-    'EOF inside a chunk': (b'10\r\nabc', True),
-    'chunk size with junk': (b'3;\x00\r\nabc\r\n0\r\n\r\n', False),
+    'chunk size zz': (b'zz\r\nabc\r\n0\r\n\r\n', False,
+                      {'gunicorn': (400, b'old'), 'uwsgi': (204, b'')}),
+    'CRLF missing after a chunk': (b'3\r\nabcXY3\r\nabc\r\n', False,
+                                   {'gunicorn': (400, b'old'),
+                                    'uwsgi': (408, b'old')}),
+    'last chunk, then EOF': (b'3\r\nabc\r\n0\r\n', True,
+                             {'gunicorn': (400, b'old'),
+                              'uwsgi': (204, b'abc')}),
+    'EOF inside a chunk': (b'10\r\nabc', True,
+                           {'gunicorn': (400, b'old'),
+                            'uwsgi': (400, b'old')}),
+    'chunk size with junk': (b'3;\x00\r\nabc\r\n0\r\n\r\n', False,
+                             {'gunicorn': (400, b'old'),
+                              'uwsgi': (400, b'old')}),
 }
 
 
 class TestBrokenUploads(BlobServerTest):
-    """Uploads whose bodies break end at once, with the blob as it was."""
+    """Uploads whose bodies break end at once, with the blob as it was, or
+    as the WSGI server read them."""
+
+    IDLE_TIMEOUT = 3
 
     def entry(self, key):
         return self.server.json('GET', self.art['self'])[1][
             'nested_templates'].get(key)
 
-    def test_each_malformed_chunked_body_is_400_at_once(self):
+    def test_malformed_chunked_bodies_end_as_the_server_reads_them(self):
         path = self.art['self'] + '/nested_templates/t.yaml'
-        self.assertEqual(204, self.server.request(
-            'PUT', path, b'old', {'Content-Type':
-                                  'application/octet-stream'})[0])
-        for name, (body, half_close) in sorted(BROKEN_BODIES.items()):
+        for name, (body, half_close, by_server) in sorted(
+                BROKEN_BODIES.items()):
+            self.assertEqual(204, self.server.request(
+                'PUT', path, b'old', {'Content-Type':
+                                      'application/octet-stream'})[0])
             status, seconds = send_raw(self.server.port, chunked_head(path),
                                        body, half_close)
-            self.assertEqual(400, status, name)
-            self.assertLess(seconds, 1.5, name)
+            expected, data = by_server[server_mod.wsgi_server()]
+            self.assertEqual(expected, status, name)
+            if expected == 408:     # a wait bounded by the idle timeout
+                self.assertTrue(self.IDLE_TIMEOUT <= seconds <
+                                self.IDLE_TIMEOUT * 10, (name, seconds))
+            else:                   # at once: no wait for more data
+                self.assertLess(seconds, self.IDLE_TIMEOUT, name)
             entry = self.entry('t.yaml')
-            self.assertEqual(('active', 3), (entry['status'], entry['size']),
+            self.assertEqual(('active', len(data)),
+                             (entry['status'], entry['size']), name)
+            self.assertEqual(data, self.server.request('GET', path)[2],
                              name)
             self.assertEqual(1, len(self.store_files()), name)
-        self.assertEqual(b'old', self.server.request('GET', path)[2])
 
     def test_twenty_broken_uploads_at_once_leave_the_server_answering(self):
+        # The bodies the server refuses at once, each of them 20 / N times.
+        bodies = sorted((body, half_close) for body, half_close, by_server
+                        in BROKEN_BODIES.values()
+                        if by_server[server_mod.wsgi_server()][0] == 400)
         keys = ['k%02d' % i for i in range(20)]
         for key in keys:
             self.assertEqual(204, self.server.request(
                 'PUT', self.art['self'] + '/nested_templates/' + key,
                 key.encode(), {'Content-Type':
                                'application/octet-stream'})[0])
-        bodies = sorted(BROKEN_BODIES.values())
         with concurrent.futures.ThreadPoolExecutor(20) as pool:
             results = list(pool.map(lambda i: send_raw(
                 self.server.port, chunked_head(
@@ -263,19 +328,7 @@ class TestBrokenUploads(BlobServerTest):
 class TestIdleClients(BlobServerTest):
     """[artifacts] upload_idle_timeout = 2: clients that stop sending."""
 
-    EXTRA = '\n[artifacts]\nupload_idle_timeout = 2\n'
-
-    def setUp(self):
-        testtools.TestCase.setUp(self)
-        self.root, cleanup = base.make_tempdir('ga-e2e-idle-')
-        self.addCleanup(cleanup)
-        self.server = server_mod.make_server(self, self.root, workers=1,
-                                             extra=self.EXTRA)
-        self.server.sync(glance_tables=False)
-        self.server.start()
-        self.addCleanup(self.server.stop)
-        self.art = self.server.json('POST', '/v2/artifacts/heat_templates',
-                                    {'name': 'stack'})[1]
+    IDLE_TIMEOUT = 2
 
     def test_upload_that_stops_sending_is_408_and_leaves_nothing(self):
         path = self.art['self'] + '/template'
@@ -287,7 +340,8 @@ class TestIdleClients(BlobServerTest):
             body = (b'100\r\n' if b'chunked' in head else b'') + b'a' * 256
             status, seconds = send_raw(self.server.port, head, body)
             self.assertEqual(408, status)
-            self.assertTrue(2 <= seconds < 4, seconds)
+            # A wait bounded by the idle timeout (the bound finds a hang).
+            self.assertTrue(2 <= seconds < 20, seconds)
             self.assertEqual(('active', 3), (self.blob()['status'],
                                              self.blob()['size']))
             self.assertEqual(1, len(self.store_files()))
@@ -299,7 +353,8 @@ class TestIdleClients(BlobServerTest):
             b'Content-Type: application/json\r\nContent-Length: 50\r\n\r\n',
             b'{"name": ')
         self.assertEqual(408, status)
-        self.assertTrue(2 <= seconds < 4, seconds)
+        # A wait bounded by the idle timeout (the bound finds a hang).
+        self.assertTrue(2 <= seconds < 20, seconds)
         self.assertEqual(1, len(self.server.json(
             'GET', '/v2/artifacts/heat_templates')[1]['artifacts']))
 

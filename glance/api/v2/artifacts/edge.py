@@ -16,6 +16,7 @@ such connections open holds the server's threads with requests that were
 already refused.
 """
 
+import contextlib
 import functools
 import re
 import socket
@@ -83,19 +84,35 @@ class UTF8Filter(object):
 class Body(object):
     """The request body (``wsgi.input``), which notes whether it was read
     to its end: ``ended``. Reads through it are one at a time, so that
-    ``close`` can wait for one in progress."""
+    ``close`` can wait for one in progress.
+
+    It reads every framing the same way, from the request's own thread:
+    under uWSGI, a chunked body comes from ``uwsgi.chunked_read`` (uWSGI's
+    own ``wsgi.input`` gives none of it; ``--http-chunked-input`` is
+    needed), which works only in that thread. Inside ``idle_timeout``, a
+    read that waits too long for data raises TimeoutError.
+    """
 
     def __init__(self, environ):
         self._input = environ['wsgi.input']
+        self._sock = environ.get('gunicorn.socket')
+        self._uwsgi = None
         length = environ.get('CONTENT_LENGTH') or ''
         if length.isdigit():
             self._left = int(length)
         elif 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
             self._left = None       # until a read finds the end
+            if 'uwsgi.version' in environ:
+                import uwsgi    # only there when uWSGI runs us
+                self._uwsgi = uwsgi
+                self._buffer = bytearray()
+                # webob reads a body without a length only when told so.
+                environ['wsgi.input_terminated'] = True
         else:
             self._left = 0          # no body
         self.ended = self._left == 0
         self._closed = False
+        self._timeout = None
         self._reading = threading.Lock()
 
     def read(self, size=-1):
@@ -103,13 +120,63 @@ class Body(object):
             if self._closed:
                 raise ConnectionAbortedError('The connection has ended.')
             whole = size is None or size < 0
-            data = self._input.read() if whole else self._input.read(size)
+            try:
+                if self._uwsgi is not None:
+                    data = self._read_chunked(None if whole else size)
+                else:
+                    data = (self._input.read() if whole
+                            else self._input.read(size))
+            except OSError as e:
+                # uWSGI ends a read that waited socket-timeout seconds so.
+                if str(e).startswith('timeout during read'):
+                    raise TimeoutError(str(e))
+                raise
             if self._left is not None:
                 self._left -= len(data)
             if whole or (size and not data) or (self._left is not None and
                                                 self._left <= 0):
                 self.ended = True
             return data
+
+    def _read_chunked(self, size):
+        buffer = self._buffer
+        while size is None or len(buffer) < size:
+            started = time.monotonic()
+            try:
+                data = self._uwsgi.chunked_read(self._timeout or 0)
+            except OSError:
+                # uWSGI says the same when the client sent a malformed
+                # chunk and when it sent none in time: the time tells.
+                if self._timeout and (time.monotonic() - started >=
+                                      self._timeout - 0.5):
+                    raise TimeoutError('No chunk came for %d seconds.'
+                                       % self._timeout)
+                raise
+            if not data:
+                break
+            buffer += data
+        end = len(buffer) if size is None else size
+        data = bytes(buffer[:end])
+        del buffer[:end]
+        return data
+
+    @contextlib.contextmanager
+    def idle_timeout(self, seconds):
+        """Within it, a read that waits ``seconds`` for data raises
+        TimeoutError where the server lets the application set the time:
+        gunicorn (the connection's socket) and uWSGI's chunked input.
+        Otherwise the server's own read timeout applies (uWSGI's
+        socket-timeout), and ends a read with TimeoutError too."""
+        if self._sock is not None:
+            previous = self._sock.gettimeout()
+            self._sock.settimeout(seconds)
+        self._timeout = seconds
+        try:
+            yield
+        finally:
+            self._timeout = None
+            if self._sock is not None:
+                self._sock.settimeout(previous)
 
     def __getattr__(self, name):
         # readline and the rest: not counted, so the connection ends after

@@ -14,6 +14,7 @@ from oslo_config import cfg
 import webob
 import webob.exc
 
+from glance.api.v2.artifacts import edge
 from glance.api.v2.artifacts import openapi
 from glance.api.v2.artifacts import ranges
 from glance.artifacts import blobs
@@ -319,22 +320,14 @@ def upload_blob(api, req, type_name, artifact_id, blob, key=None):
     return webob.Response(status=204)
 
 
-@contextlib.contextmanager
 def _idle_timeout(req):
     """While a request body is read, a read that waits [artifacts]
-    upload_idle_timeout seconds for data raises TimeoutError (gunicorn
-    gives the connection's socket; other servers time out reads by their
-    own settings)."""
-    sock = req.environ.get('gunicorn.socket')
-    if sock is None:
-        yield
-        return
-    previous = sock.gettimeout()
-    sock.settimeout(CONF.artifacts.upload_idle_timeout)
-    try:
-        yield
-    finally:
-        sock.settimeout(previous)
+    upload_idle_timeout seconds for data raises TimeoutError (where the
+    WSGI server lets us set it: see edge.Body.idle_timeout)."""
+    body = req.environ['wsgi.input']
+    if not isinstance(body, edge.Body):
+        return contextlib.nullcontext()
+    return body.idle_timeout(CONF.artifacts.upload_idle_timeout)
 
 
 def download_blob(api, req, type_name, artifact_id, blob, key=None):

@@ -79,6 +79,14 @@ def _printable(text):
     return text.encode('utf-8', 'backslashreplace').decode('utf-8')
 
 
+class Request(wsgi.Request):
+    """Glance's request, with the body its environ holds: edge.Body, which
+    reads every framing from the request's thread (Glance's own reads
+    uWSGI's chunked input by itself)."""
+
+    body_file = webob.Request.body_file
+
+
 class Handler(object):
     """A WSGI app that calls one handler function of the table."""
 
@@ -86,7 +94,7 @@ class Handler(object):
         self.api = api
         self.function = function
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    @webob.dec.wsgify(RequestClass=Request)
     def __call__(self, req):
         # Path variables, as Routes gives them, are the bytes of the path
         # as Latin-1 (PEP 3333); API checked that the path and the query
@@ -179,7 +187,7 @@ class API(object):
         # ends the connection (see edge.serve).
         return edge.serve(self._route, environ, start_response)
 
-    @webob.dec.wsgify(RequestClass=wsgi.Request)
+    @webob.dec.wsgify(RequestClass=Request)
     def _route(self, req):
         _check_path(req.environ)
         return self._routes

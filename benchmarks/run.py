@@ -2,9 +2,10 @@
 """Artifact blob throughput against Glance images, on one glance-api.
 
     python3 benchmarks/run.py [--store file|s3] [--size-mib 1024]
-                              [--rounds 3]
+                              [--rounds 3] [--server gunicorn|uwsgi]
 
-Starts glance-api (glance.wsgi.api:application under gunicorn, the same
+Starts glance-api (glance.wsgi.api:application under gunicorn, or uWSGI
+configured as tools/dev.py's server_command configures it, the same
 store for images and artifacts: the filesystem store, or with --store s3
 an S3 backend on a bucket of a moto server started here, with
 glance_store's default S3 settings) and a trivial WSGI sink under the
@@ -58,11 +59,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(app, port, env, log, workers, threads):
+def start(app, port, env, log, workers, threads, server):
     proc = subprocess.Popen(
-        [os.path.join(BIN, 'gunicorn'), '--bind', '127.0.0.1:%d' % port,
-         '--workers', str(workers), '--threads', str(threads),
-         '--timeout', '900', app],
+        dev.server_command(BIN, app, '127.0.0.1:%d' % port, workers,
+                           threads, server, worker_timeout=900),
         env=env, stdout=open(log, 'ab'), stderr=subprocess.STDOUT,
         start_new_session=True)
     for _ in range(300):
@@ -169,6 +169,8 @@ def main():
                         default='file')
     parser.add_argument('--size-mib', type=int, default=1024)
     parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--server', choices=('gunicorn', 'uwsgi'),
+                        default='gunicorn', help='the WSGI server')
     parser.add_argument('--workers', type=int, default=1)
     parser.add_argument('--threads', type=int, default=4)
     parser.add_argument('--keep', action='store_true',
@@ -191,9 +193,11 @@ def main():
     os.makedirs(env['SINK_DIR'])
     api_port, sink_port = free_port(), free_port()
     api = start('glance.wsgi.api:application', api_port, env,
-                os.path.join(tmp, 'api.log'), args.workers, args.threads)
+                os.path.join(tmp, 'api.log'), args.workers, args.threads,
+                args.server)
     sink = start('benchmarks.sink:application', sink_port, env,
-                 os.path.join(tmp, 'sink.log'), args.workers, args.threads)
+                 os.path.join(tmp, 'sink.log'), args.workers, args.threads,
+                 args.server)
     base = 'http://127.0.0.1:%d' % api_port
     payload = os.path.join(tmp, 'payload')
     with open(payload, 'wb') as f:
@@ -253,9 +257,10 @@ def main():
         print('\nS3 store (moto); left in the bucket after the deletes: '
               '%d objects, %d incomplete uploads'
               % (len(keys), len(uploads)))
-    print('\n%d MiB payload, %d rounds, gunicorn %d worker(s) x %d '
+    print('\n%d MiB payload, %d rounds, %s %d worker(s) x %d '
           'threads, median MB/s:' % (args.size_mib, args.rounds,
-                                     args.workers, args.threads))
+                                     args.server, args.workers,
+                                     args.threads))
     print('  upload:   images %7.1f   artifacts %7.1f   limit (sink) %7.1f'
           % (med['image_up'], med['artifact_up'], med['sink_up']))
     print('  download: images %7.1f   artifacts %7.1f'

@@ -79,6 +79,7 @@ def server_command(bindir, app, bind, workers, threads, server='gunicorn',
                 '--module', app, '--master', '--processes', str(workers),
                 '--threads', str(threads), '--lazy-apps', '--need-app',
                 '--die-on-term', '--buffer-size', '65535',
+                '--add-header', 'Connection: close',
                 '--http-chunked-input',
                 '--chunked-input-limit', str(UWSGI_CHUNK_LIMIT),
                 '--socket-timeout', str(read_timeout)]
@@ -209,15 +210,25 @@ STORE_TESTS = BLOB_TESTS + ['tests.e2e.test_stores', 'tests.e2e.test_hosts']
 S3_RUNS = [('sqlite', 'sqlalchemy', BLOB_TESTS),
            ('postgresql', 'registry', STORE_TESTS),
            ('mysql', 'sqlalchemy', STORE_TESTS)]
+# Then the end-to-end tests whose behaviour depends on the WSGI server
+# (upload framing, broken, idle and killed clients and servers, exact
+# lengths and ranges, refused connections, the README walk-through) again
+# under uWSGI (GA_TEST_WSGI_SERVER), on SQLite in direct mode, on the file
+# store and on S3; not the one of connections kept alive, which uWSGI, as
+# configured (Connection: close), does not keep.
+UWSGI_TESTS = ['tests.e2e.test_blobs', 'tests.e2e.test_edge',
+               'tests.e2e.test_server', 'tests.e2e.test_readme']
+UWSGI_RUNS = [('file', UWSGI_TESTS), ('s3', ['tests.e2e.test_blobs'])]
+UWSGI_EXCLUDE = r'test_requests_whose_body_was_read_keep_their_connection'
 
 
 def test(args):
     """The whole suite: stestr on SQLite in direct mode, then the
     functional and end-to-end tests in the other combinations of SQLite,
     MariaDB and PostgreSQL with the direct and registry data APIs, then
-    the blob and store tests on S3, then Glance's own images tests with
-    and without our mount. Arguments are a filter for one stestr run on
-    SQLite instead."""
+    the blob and store tests on S3, then the WSGI server's tests under
+    uWSGI, then Glance's own images tests with and without our mount.
+    Arguments are a filter for one stestr run on SQLite instead."""
     use_venv = not args.no_venv
     os.chdir(ROOT)
     stestr = _bin('stestr', use_venv)
@@ -244,6 +255,14 @@ def test(args):
             env = dict(os.environ, GA_TEST_DATABASE=database,
                        GA_TEST_DATA_API=mode, GA_TEST_STORE='s3')
             code = subprocess.call([stestr, 'run'] + tests, env=env) or code
+            totals = [a + b for a, b in zip(totals, _counts(use_venv))]
+        for store, tests in UWSGI_RUNS:
+            print('\n== end-to-end tests under uWSGI, %s store' % store,
+                  flush=True)
+            env = dict(os.environ, GA_TEST_WSGI_SERVER='uwsgi',
+                       GA_TEST_STORE=store)
+            code = subprocess.call([stestr, 'run', '--exclude-regex',
+                                    UWSGI_EXCLUDE] + tests, env=env) or code
             totals = [a + b for a, b in zip(totals, _counts(use_venv))]
         # Glance's own images tests, with and without our mount.
         glance = subprocess.call([_bin('python', use_venv), os.path.join(

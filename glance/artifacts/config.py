@@ -51,8 +51,11 @@ artifacts_opts = [
                     'gets 408 and its upload is abandoned: its partial '
                     'data is deleted and the blob keeps its previous '
                     'state. Under gunicorn this is the timeout of the '
-                    'connection while the body is read; other WSGI servers '
-                    'apply their own (uWSGI: socket-timeout).'),
+                    'connection while the body is read; under uWSGI, of '
+                    'each chunk of a chunked body, while a body with a '
+                    'Content-Length waits for uWSGI\'s socket-timeout '
+                    '(set it to the same value); other WSGI servers apply '
+                    'their own.'),
     cfg.BoolOpt('delayed_delete', default=False,
                 help='Keep the data of deleted artifacts and replaced '
                      'blobs for scrub_time seconds before deleting it, as '

@@ -23,6 +23,10 @@ OCTETS = b'Content-Type: application/octet-stream\r\n'
 PROMPTLY = 5
 
 
+class ConnectionEnded(AssertionError):
+    pass
+
+
 def read_answer(sock):
     """(status, headers with lower-case names, body) of one response,
     read by its Content-Length and no further."""
@@ -30,8 +34,8 @@ def read_answer(sock):
     while b'\r\n\r\n' not in data:
         chunk = sock.recv(65536)
         if not chunk:
-            raise AssertionError('the connection ended before an answer: '
-                                 '%r' % data)
+            raise ConnectionEnded('the connection ended before an '
+                                  'answer: %r' % data)
         data += chunk
     head, _sep, body = data.partition(b'\r\n\r\n')
     lines = head.decode('latin-1').split('\r\n')
@@ -132,9 +136,14 @@ class TestNotUTF8(test_server.ServerTest):
         self.addCleanup(stock.stop)
 
         def answer(server, target):
-            status, _headers, body = exchange(
-                server.port, b'GET %s HTTP/1.1\r\nHost: x\r\nAccept: '
-                b'application/json\r\nConnection: close\r\n\r\n' % target)
+            try:
+                status, _headers, body = exchange(
+                    server.port, b'GET %s HTTP/1.1\r\nHost: x\r\nAccept: '
+                    b'application/json\r\nConnection: close\r\n\r\n'
+                    % target)
+            except ConnectionEnded:
+                # uWSGI answers nothing when the application fails.
+                return 'no answer', b''
             return status, body
 
         for target in (b'/v2/images/%ff', b'/v2/images/%c0%af',
@@ -143,6 +152,11 @@ class TestNotUTF8(test_server.ServerTest):
                        b'/versions%ff', b'/v2/schemas/image%ed%a0%80'):
             self.assertEqual(answer(stock, target),
                              answer(self.server, target), target)
+
+
+# A chunked body that gunicorn and uWSGI refuse alike (uWSGI reads a chunk
+# size of 'zz' as 0, the last chunk: tests/e2e/test_blobs.py).
+MALFORMED = b'3;\x00\r\nabc\r\n'
 
 
 def chunked_put(path, body):
@@ -226,7 +240,7 @@ class TestRefusedBodies(RefusalTest):
         blob = self.art['self'] + '/blob_dict/k%d'
         refusals = []
         for i in range(3):
-            refusals.append((chunked_put(blob % i, b'zz\r\nabc\r\n'), 400))
+            refusals.append((chunked_put(blob % i, MALFORMED), 400))
             refusals.append((sized_put(blob % (i + 3), 1 << 30,
                                        b'0123456789'), 413))
         self.assertRefusalsHoldNothing(refusals)
@@ -236,7 +250,7 @@ class TestRefusedBodies(RefusalTest):
     def test_each_answer_before_the_body_is_read_ends_the_connection(self):
         blob = self.art['self'] + '/blob1'
         for what, request, status, says in (
-                ('malformed chunk', chunked_put(blob, b'zz\r\nabc\r\n'),
+                ('malformed chunk', chunked_put(blob, MALFORMED),
                  400, b'could not be read'),
                 ('declared size over the limit',
                  sized_put(blob, 1 << 30, b'0123456789'), 413,
@@ -315,7 +329,7 @@ class TestRefusedBodies(RefusalTest):
 
 class TestIdleUpload(RefusalTest):
 
-    options = {'workers': 1, 'threads': 4,
+    options = {'workers': 1, 'threads': 4, 'read_timeout': 2,
                'extra': '\n[artifacts]\nupload_idle_timeout = 2\n'}
 
     def test_uploads_that_stop_sending_get_408_and_hold_nothing(self):

@@ -187,18 +187,23 @@ class TestStartUp(testtools.TestCase):
         code = server.start(expect_failure=True)
         self.addCleanup(server.stop)
         self.assertNotEqual(0, code)
+        # gunicorn prints the error; under uWSGI, Glance logs it.
+        with open(os.path.join(root, 'glance-api.log')) as f:
+            logged = f.read()
         self.assertIn("artifact type 'helm_charts' from [artifacts] "
-                      "enabled_types is not installed", server.output())
+                      "enabled_types is not installed",
+                      server.output() + logged)
 
     def test_dev_serve_answers_artifacts_and_images(self):
-        # The README's quick start, with this interpreter and a temp dir.
+        # The README's quick start, with this interpreter and a temp dir,
+        # under the WSGI server of the run (serve --server).
         root, cleanup = base.make_tempdir('ga-e2e-dev-')
         self.addCleanup(cleanup)
         port = server_mod.free_port()
         proc = subprocess.Popen(
             [sys.executable, os.path.join(base.ROOT, 'tools', 'dev.py'),
              '--no-venv', 'serve', '--bind', '127.0.0.1:%d' % port,
-             '--dev-dir', root],
+             '--dev-dir', root, '--server', server_mod.wsgi_server()],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True)
         self.addCleanup(lambda: (os.killpg(proc.pid, 9), proc.wait()))
@@ -216,7 +221,8 @@ class TestStartUp(testtools.TestCase):
 
 
 class TestRawPaths(ServerTest):
-    """Paths as a client writes them on the wire, through gunicorn."""
+    """Paths as a client writes them on the wire, through the WSGI
+    server."""
 
     def raw(self, method, target):
         with socket.create_connection(('127.0.0.1', self.server.port),

@@ -18,6 +18,7 @@ already refused.
 
 import contextlib
 import functools
+import os
 import re
 import socket
 import threading
@@ -241,24 +242,31 @@ def end_connection(environ, body):
     """End the connection of a request whose body was not read, after the
     server has sent the answer.
 
-    Under gunicorn, whose socket the environ carries: the end of the
-    connection (FIN) follows the answer at once; what the client still
-    sends is read and dropped until it closes its side, for LINGER seconds
-    and LINGER_BYTES at most, so that a client still sending its body can
-    read the answer rather than meet a reset (a connection shut for
-    reading is reset by the kernel when data comes); then the reading side
-    is shut too. Whatever waits on the connection then sees its end at
-    once: a read of ours still waiting in the body (``body.close`` waits
-    for it), and gunicorn itself. Gunicorn drops an application's
-    Connection header (hop-by-hop, PEP 3333) and would otherwise keep the
-    connection: its gthread worker reads the rest of the body for up to
-    five seconds in the request's thread, and when it gives up, waits up
-    to two seconds for the client to close in its main loop, which
-    accepts nothing meanwhile, one such connection after the other.
+    The end of the connection (FIN) follows the answer at once; what the
+    client still sends is read and dropped until it closes its side, for
+    LINGER seconds and LINGER_BYTES at most, so that a client still
+    sending its body can read the answer rather than meet a reset (a
+    connection closed with data unread is reset by the kernel); then the
+    reading side is shut too. Whatever waits on the connection then sees
+    its end at once: a read of ours still waiting in the body
+    (``body.close`` waits for it), and the server itself.
 
-    Other servers get only the Connection header.
+    Under gunicorn, whose socket the environ carries: gunicorn drops an
+    application's Connection header (hop-by-hop, PEP 3333) and would
+    otherwise keep the connection: its gthread worker reads the rest of
+    the body for up to five seconds in the request's thread, and when it
+    gives up, waits up to two seconds for the client to close in its main
+    loop, which accepts nothing meanwhile, one such connection after the
+    other. Under uWSGI (its connection_fd, in the request's thread, where
+    the server closes the response): uWSGI closes the connection with the
+    rest of the body unread, which resets it, and the client may lose the
+    answer. Other servers get only the Connection header.
     """
     sock = environ.get('gunicorn.socket')
+    owned = None
+    if sock is None and 'uwsgi.version' in environ:
+        import uwsgi    # only there when uWSGI runs us
+        sock = owned = socket.socket(fileno=os.dup(uwsgi.connection_fd()))
     if sock is None:
         return
     previous = sock.gettimeout()
@@ -271,7 +279,10 @@ def end_connection(environ, body):
         sock.shutdown(socket.SHUT_RD)
     except OSError:
         pass    # the connection was reset
-    sock.settimeout(previous)
+    if owned is not None:
+        owned.close()   # our copy of the descriptor; uWSGI closes its own
+    else:
+        sock.settimeout(previous)
     body.close(LINGER)
 
 

@@ -24,7 +24,8 @@ class TestBenchmark(testtools.TestCase):
                               r'+limit \(sink\) +[\d.]+')
         self.assertRegex(out, r'download: +images +[\d.]+ +artifacts')
         self.assertRegex(out, r'ratios: upload artifacts/images [\d.]+ '
-                              r'\(target >= 1.20\), download '
-                              r'artifacts/images [\d.]+')
+                              r'\(target >= 2.0\), upload artifacts/limit '
+                              r'[\d.]+ \(target >= 0.8\), download '
+                              r'artifacts/images [\d.]+ \(target >= 1.2\)')
         self.assertTrue(re.search(r'peak RSS growth during the artifact '
                                   r'upload: [\d.]+ MiB', out))

@@ -187,6 +187,26 @@ class TestClients(BlobServerTest):
         self.wait_for(lambda: not self.store_files())
         self.wait_for(lambda: self.blob() is None)
 
+    def test_client_that_expects_100_continue_is_told_to_send(self):
+        # As curl asks for uploads: without the interim answer it waits a
+        # second before it sends, under uWSGI, for each upload.
+        for framing, body in (
+                (b'Content-Length: 4', b'data'),
+                (b'Transfer-Encoding: chunked', b'4\r\ndata\r\n0\r\n\r\n')):
+            with socket.create_connection(('127.0.0.1', self.server.port),
+                                          timeout=30) as s:
+                s.sendall(b'PUT %s/template HTTP/1.1\r\nHost: x\r\n'
+                          b'Content-Type: application/octet-stream\r\n'
+                          b'Expect: 100-continue\r\n%s\r\n\r\n'
+                          % (self.art['self'].encode(), framing))
+                self.assertEqual(b'HTTP/1.1 100 Continue\r\n\r\n',
+                                 s.recv(25 + 2), framing)
+                s.sendall(body)
+                self.assertTrue(s.recv(65536).startswith(
+                    b'HTTP/1.1 204 '), framing)
+            self.assertEqual(b'data', self.server.request(
+                'GET', self.art['self'] + '/template')[2])
+
     def test_second_upload_while_one_runs_is_409(self):
         first = SlowUpload(self.server, self.art['self'] + '/template',
                            2 * MiB)

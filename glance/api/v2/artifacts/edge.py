@@ -92,6 +92,11 @@ class Body(object):
     own ``wsgi.input`` gives none of it; ``--http-chunked-input`` is
     needed), which works only in that thread. Inside ``idle_timeout``, a
     read that waits too long for data raises TimeoutError.
+
+    A client that asked to be told to send its body (``Expect:
+    100-continue``, as curl does for uploads) is told so at the first
+    read, as gunicorn does by itself; uWSGI's http-socket does not, and
+    the client would wait a second before it sends.
     """
 
     def __init__(self, environ):
@@ -115,12 +120,21 @@ class Body(object):
         self._closed = False
         self._timeout = None
         self._reading = threading.Lock()
+        self._continue = (
+            'uwsgi.version' in environ and not self.ended and
+            environ.get('SERVER_PROTOCOL') == 'HTTP/1.1' and
+            environ.get('HTTP_EXPECT', '').lower() == '100-continue')
 
     def read(self, size=-1):
         with self._reading:
             if self._closed:
                 raise ConnectionAbortedError('The connection has ended.')
             whole = size is None or size < 0
+            if self._continue:
+                self._continue = False
+                import uwsgi    # only there when uWSGI runs us
+                os.write(uwsgi.connection_fd(),
+                         b'HTTP/1.1 100 Continue\r\n\r\n')
             try:
                 if self._uwsgi is not None:
                     data = self._read_chunked(None if whole else size)

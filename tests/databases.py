@@ -2,8 +2,10 @@
 MariaDB or PostgreSQL server of the machine, dropped afterwards.
 
 GA_TEST_DATABASE=sqlite (default), mysql or postgresql picks one for the
-functional and end-to-end tests. A server that cannot be reached makes
-those tests skip, naming it; CI has both servers.
+functional and end-to-end tests. GA_TEST_MYSQL_URL and
+GA_TEST_POSTGRESQL_URL (the server's URL, ending in '/') point at another
+server. A server that cannot be reached makes those tests fail, naming it
+(tests.base.unavailable).
 """
 
 import os
@@ -13,10 +15,18 @@ import sqlalchemy as sa
 
 SERVERS = {
     'mysql': ('mysql+pymysql://root@127.0.0.1:3306/',
-              '?charset=utf8mb4', 'MariaDB at 127.0.0.1:3306'),
+              '?charset=utf8mb4', 'MariaDB'),
     'postgresql': ('postgresql+psycopg2://postgres@127.0.0.1:5432/', '',
-                   'PostgreSQL at 127.0.0.1:5432'),
+                   'PostgreSQL'),
 }
+
+
+def _server(which):
+    """(URL of the server, ending in '/'; URL options; its name)."""
+    url, options, name = SERVERS[which]
+    url = os.environ.get('GA_TEST_%s_URL' % which.upper(), url)
+    return url, options, '%s at %s' % (name, sa.engine.make_url(
+        url).render_as_string(hide_password=True))
 
 
 class Unavailable(Exception):
@@ -32,7 +42,7 @@ def create(datadir, which=None, sqlite_name='glance.sqlite'):
     which = which or kind()
     if which == 'sqlite':
         return 'sqlite:///%s/%s' % (datadir, sqlite_name), lambda: None
-    base, options, label = SERVERS[which]
+    base, options, label = _server(which)
     name = 'ga_test_%s' % uuid.uuid4().hex[:12]
     admin_db = 'postgres' if which == 'postgresql' else ''
     try:

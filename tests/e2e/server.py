@@ -165,8 +165,9 @@ class Server(object):
 
 
 def make_server(test, *args, **kwargs):
-    """A Server, or a skip naming the database server that is missing."""
+    """A Server, or (tests.base.unavailable) a failure naming the database
+    server that cannot be reached."""
     try:
         return Server(*args, **kwargs)
     except databases.Unavailable as e:
-        test.skipTest(str(e))
+        base.unavailable(e)

@@ -102,7 +102,7 @@ class _KeystoneTest(matrix.Cells):
         try:
             deployment = _Deployment.get(self.mode)
         except (keystone.Unavailable, databases.Unavailable) as e:
-            self.skipTest(str(e))
+            base.unavailable(e)
         self.keystone = deployment.keystone
         self.server = deployment.server
         self.personas = deployment.personas

@@ -9,7 +9,6 @@ import os
 import socket
 import threading
 import time
-import unittest
 import uuid
 
 import testtools
@@ -45,7 +44,7 @@ class NotificationTest(testtools.TestCase):
         try:
             cls.rabbit = rabbit.Notifications()
         except rabbit.Unavailable as e:
-            raise unittest.SkipTest(str(e))
+            base.unavailable(e)
         cls.root, cls.cleanup = base.make_tempdir('ga-e2e-notify-')
         try:
             cls.server = server_mod.Server(
@@ -55,7 +54,7 @@ class NotificationTest(testtools.TestCase):
             cls.server.start()
         except databases.Unavailable as e:
             cls.tearDownClass()
-            raise unittest.SkipTest(str(e))
+            base.unavailable(e)
         except BaseException:
             cls.tearDownClass()
             raise

@@ -52,7 +52,7 @@ class QuotaTest(testtools.TestCase):
         try:
             self.keystone = keystone.get()
         except keystone.Unavailable as e:
-            self.skipTest(str(e))
+            base.unavailable(e)
         self.keystone.delete_limits()
         for resource, value in DEFAULTS.items():
             self.keystone.set_registered_limit(resource, value)
@@ -266,7 +266,7 @@ class TestKeystoneUnreachable(testtools.TestCase):
         try:
             ks = keystone.get()
         except keystone.Unavailable as e:
-            self.skipTest(str(e))
+            base.unavailable(e)
         root, cleanup = base.make_tempdir('ga-e2e-quotas-down-')
         self.addCleanup(cleanup)
         dead = 'http://127.0.0.1:%d/v3' % server_mod.free_port()

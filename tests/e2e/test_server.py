@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-import unittest
 
 import testtools
 
@@ -32,7 +31,7 @@ class ServerTest(testtools.TestCase):
             cls.server = server_mod.Server(cls.root, **cls.options)
         except databases.Unavailable as e:
             cls.cleanup()
-            raise unittest.SkipTest(str(e))
+            base.unavailable(e)
         cls.server.sync()
         cls.server.start()
 

@@ -87,7 +87,7 @@ class FunctionalTest(testtools.TestCase):
         try:
             self.glance = _Glance.get()
         except databases.Unavailable as e:
-            self.skipTest(str(e))
+            base.unavailable(e)
         self.glance.empty_tables()
 
     def request(self, method, path, body=None, headers=None, flavor='',

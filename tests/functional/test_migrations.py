@@ -25,7 +25,7 @@ def _database(test, root):
     try:
         url, drop = databases.create(root, sqlite_name='db.sqlite')
     except databases.Unavailable as e:
-        test.skipTest(str(e))
+        base.unavailable(e)
     test.addCleanup(drop)
     return url
 
@@ -244,7 +244,7 @@ class _Plans(testtools.TestCase):
             url, drop = databases.create(root, self.DATABASE,
                                          sqlite_name='plans.sqlite')
         except databases.Unavailable as e:
-            self.skipTest(str(e))
+            base.unavailable(e)
         self.addCleanup(drop)
         self.engine = sa.create_engine(url)
         self.addCleanup(self.engine.dispose)

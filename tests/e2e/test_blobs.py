@@ -333,7 +333,8 @@ class TestBrokenUploads(BlobServerTest):
             status, _h, _b = self.server.request('GET', '/v2/artifacts',
                                                  timeout=5)
             self.assertEqual(200, status)
-            self.assertLess(time.monotonic() - started, 1.0)
+            # Not held until the idle timeout (60 s); the bound finds that.
+            self.assertLess(time.monotonic() - started, 10)
         self.assertEqual([400] * 20, [status for status, _s in results])
         shown = self.server.json('GET', self.art['self'])[1]
         self.assertEqual({k: ('active', 3) for k in keys},

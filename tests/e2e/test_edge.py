@@ -16,11 +16,12 @@ from tests.e2e import test_server
 MiB = 1024 * 1024
 S = '/v2/artifacts/sample_artifacts'
 OCTETS = b'Content-Type: application/octet-stream\r\n'
-# Generous against the second that the server gives a client to read a
-# refusal before it ends the connection, and well short of what refused
-# connections took before: gunicorn closed them one after the other, 2 s
-# each, accepting nothing meanwhile.
-PROMPTLY = 5
+# Ten times the second (edge.LINGER) that the server gives a client to
+# read a refusal before it ends the connection, and short of what six
+# refused connections took before: gunicorn closed them one after the
+# other, 2 s each (after reading for up to 5 s), accepting nothing
+# meanwhile.
+PROMPTLY = 10
 
 
 class ConnectionEnded(AssertionError):

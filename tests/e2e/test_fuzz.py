@@ -194,7 +194,9 @@ class FuzzTest(testtools.TestCase):
         self.assertEqual(0, run.returncode, output[-20000:])
         generated = re.search(r'(\d+) generated', output)
         self.assertIsNotNone(generated, output[-3000:])
-        self.assertGreaterEqual(int(generated.group(1)), 10 * seconds)
+        # That it generated requests at all, not how fast: a loaded
+        # machine generates fewer (tens per second here when quiet).
+        self.assertGreaterEqual(int(generated.group(1)), seconds)
         # The server logged no error of its own either.
         self.assertNotIn('Traceback', self.server.output())
 

@@ -131,8 +131,8 @@ class TestKilledServer(BlobServerTest):
         self.assertEqual(1, len(self.store_files()))
 
 
-class TestDownloads(BlobServerTest):
-    """Downloads as the WSGI server puts them on the wire."""
+class TestDataOnTheWire(BlobServerTest):
+    """Uploads and downloads as the WSGI server carries them."""
 
     def test_whole_data_and_ranges_are_exact_on_the_wire(self):
         data = os.urandom(7 * MiB + 3)     # more than an S3 part
@@ -159,6 +159,40 @@ class TestDownloads(BlobServerTest):
             'GET', path, headers={'Range': 'bytes=%d-' % size})
         self.assertEqual((416, 'bytes */%d' % size),
                          (status, hdrs['Content-Range']))
+
+    def test_digests_of_each_framing_are_checked_and_a_mismatch_keeps_nothing(
+            self):
+        data = os.urandom(3 * MiB + 1)
+        path = self.art['self'] + '/template'
+        self.assertEqual(204, self.put(b'old'))
+        md5 = hashlib.md5(data).hexdigest()
+        sha512 = hashlib.sha512(data).hexdigest()
+        for chunked in (False, True):
+            for headers, expected in (
+                    ({'Content-MD5': '0' * 32}, 400),
+                    ({'X-Openstack-Artifact-Os-Hash-Value': '0' * 128}, 400),
+                    ({'Content-MD5': md5,
+                      'X-Openstack-Artifact-Os-Hash-Value': sha512}, 204)):
+                headers = dict(headers, **{
+                    'Content-Type': 'application/octet-stream'})
+                body = data
+                if chunked:
+                    # http.client sends an iterable body chunked.
+                    body = iter([data[:MiB], data[MiB:]])
+                status, _h, answer = self.server.request('PUT', path, body,
+                                                         headers)
+                self.assertEqual(expected, status, (chunked, answer))
+                shown = self.blob()
+                if expected == 400:
+                    self.assertIn(b'nothing was kept', answer)
+                    self.assertEqual(3, shown['size'])
+                else:
+                    self.assertEqual((len(data), md5, sha512),
+                                     (shown['size'], shown['checksum'],
+                                      shown['os_hash_value']))
+                self.assertEqual(1, len(self.store_files()))
+                if expected == 204:
+                    self.assertEqual(204, self.put(b'old'))
 
 
 class TestClients(BlobServerTest):

@@ -112,6 +112,7 @@ class Body(object):
                 import uwsgi    # only there when uWSGI runs us
                 self._uwsgi = uwsgi
                 self._buffer = bytearray()
+                self._failed = None
                 # webob reads a body without a length only when told so.
                 environ['wsgi.input_terminated'] = True
         else:
@@ -155,18 +156,23 @@ class Body(object):
 
     def _read_chunked(self, size):
         buffer = self._buffer
+        if self._failed is not None:
+            raise self._failed
         while size is None or len(buffer) < size:
             started = time.monotonic()
             try:
                 data = self._uwsgi.chunked_read(self._timeout or 0)
-            except OSError:
+            except OSError as e:
                 # uWSGI says the same when the client sent a malformed
                 # chunk and when it sent none in time: the time tells.
                 if self._timeout and (time.monotonic() - started >=
                                       self._timeout - 0.5):
-                    raise TimeoutError('No chunk came for %d seconds.'
-                                       % self._timeout)
-                raise
+                    e = TimeoutError('No chunk came for %d seconds.'
+                                     % self._timeout)
+                if not buffer:
+                    raise e
+                self._failed = e    # for the next read: this one has data
+                break
             if not data:
                 break
             buffer += data

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import venv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -266,14 +267,19 @@ def test(args):
     stestr = _bin('stestr', use_venv)
     totals, skips, codes = [0, 0, 0], [], []
 
+    started = time.monotonic()
+    stages = []
+
     def run(title, arguments, **env):
-        if title:
-            print('\n== ' + title, flush=True)
+        title = title or 'every test on SQLite, data API sqlalchemy'
+        print('\n== ' + title, flush=True)
+        begun = time.monotonic()
         codes.append(subprocess.call([stestr, 'run'] + arguments,
                                      env=dict(os.environ, **env)))
         counts, more_skips = _last_run(use_venv)
         totals[:] = [a + b for a, b in zip(totals, counts)]
         skips.extend(more_skips)
+        stages.append((title, time.monotonic() - begun, counts))
 
     run(None, args.rest)
     if not args.rest:
@@ -296,10 +302,18 @@ def test(args):
                 ['--exclude-regex', UWSGI_EXCLUDE] + tests,
                 GA_TEST_WSGI_SERVER='uwsgi', GA_TEST_STORE=store)
         # Glance's own images tests, with and without our mount.
+        begun = time.monotonic()
         glance = subprocess.call([_bin('python', use_venv), os.path.join(
             ROOT, 'tests', 'glance_compat', 'run.py')])
         totals[1 if glance else 0] += 1
         codes.append(glance)
+        stages.append(("Glance's images tests", time.monotonic() - begun,
+                       [0 if glance else 1, 1 if glance else 0, 0]))
+    print('\nStages (seconds; passed, failed, skipped):')
+    for title, seconds, counts in stages:
+        print('  %6.0f  %-58s %s' % (seconds, title,
+                                     ', '.join(str(c) for c in counts)))
+    print('  %6.0f  in all' % (time.monotonic() - started))
     passed, failed, skipped = totals
     refused = _judge_skips(skips)
     print('%d passed, %d failed, %d skipped' % (passed, failed, skipped))

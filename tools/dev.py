@@ -323,19 +323,43 @@ def test(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--no-venv', action='store_true',
-                        help='use this interpreter instead of .venv')
+                        help='use the environment of the interpreter that '
+                             'runs this script, as it is (default: create '
+                             '.venv in the checkout once, install or update '
+                             'Glance, this checkout and the client in it, '
+                             'and use it)')
     sub = parser.add_subparsers(dest='command', required=True)
-    s = sub.add_parser('serve', help='run glance-api with artifacts')
-    s.add_argument('--bind', default='127.0.0.1:9292')
+    serve_help = ('write a development configuration (SQLite database, '
+                  'filesystem store, no auth) into --dev-dir, migrate '
+                  "Glance's tables and ours, and serve glance-api with "
+                  '/v2/artifacts')
+    s = sub.add_parser('serve', help=serve_help, description=serve_help)
+    s.add_argument('--bind', default='127.0.0.1:9292', metavar='HOST:PORT',
+                   help='address and port to listen on (default: '
+                        '%(default)s)')
     s.add_argument('--server', choices=('gunicorn', 'uwsgi'),
-                   default='gunicorn', help='the WSGI server')
+                   default='gunicorn',
+                   help='the WSGI server, with 2 workers of 4 threads, '
+                        'configured as doc/source/admin/wsgi-servers.rst '
+                        'says (default: %(default)s)')
     s.add_argument('--types', default=DEFAULT_TYPES,
-                   help='[artifacts] enabled_types')
-    s.add_argument('--dev-dir', default=DEV,
-                   help='where the configuration and data go')
-    t = sub.add_parser('test', help='run the test suite with stestr')
-    t.add_argument('rest', nargs=argparse.REMAINDER,
-                   help='arguments for stestr run (a test filter)')
+                   help='[artifacts] enabled_types: the artifact types to '
+                        'serve, comma-separated (default: %(default)s)')
+    s.add_argument('--dev-dir', default=DEV, metavar='DIR',
+                   help='directory for the configuration (DIR/etc, written '
+                        'anew at each start), the SQLite database '
+                        '(DIR/glance.sqlite), the filesystem store '
+                        '(DIR/store) and the log (DIR/glance-api.log); '
+                        'created if missing (default: %(default)s)')
+    test_help = ('run the whole test suite: stestr on SQLite, then the '
+                 'functional and end-to-end tests on the other databases '
+                 'and data APIs, the blob tests on S3, the server-dependent '
+                 "tests under uWSGI, and Glance's own image tests")
+    t = sub.add_parser('test', help=test_help, description=test_help)
+    t.add_argument('rest', nargs=argparse.REMAINDER, metavar='ARGS',
+                   help='arguments for one "stestr run" on SQLite instead '
+                        'of the whole suite, such as a test filter '
+                        '(default: none, the whole suite)')
     args = parser.parse_args()
     if not args.no_venv:
         ensure_venv()

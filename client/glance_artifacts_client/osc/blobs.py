@@ -83,8 +83,9 @@ class UploadBlob(command.ShowOne):
 
 class DownloadBlob(command.Command):
     _description = ("Download the data of a blob, verified against its "
-                    "checksums while it streams; data that does not "
-                    "match is not kept")
+                    "checksums while it streams; a download that does not "
+                    "match exits 1, and to a file keeps nothing (to "
+                    "standard output, the data is written as it comes)")
 
     def get_parser(self, prog_name):
         parser = super(DownloadBlob, self).get_parser(prog_name)

@@ -63,7 +63,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(app, port, env, log, workers, threads, server):
+def start(app, port, env, log, workers, threads, server='gunicorn'):
     proc = subprocess.Popen(
         dev.server_command(BIN, app, '127.0.0.1:%d' % port, workers,
                            threads, server, worker_timeout=900),

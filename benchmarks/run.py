@@ -173,7 +173,7 @@ def main():
                         default='file')
     parser.add_argument('--size-mib', type=int, default=1024)
     parser.add_argument('--rounds', type=int, default=3)
-    parser.add_argument('--server', choices=('gunicorn', 'uwsgi'),
+    parser.add_argument('--server', choices=dev.WSGI_SERVERS,
                         default='gunicorn', help='the WSGI server')
     parser.add_argument('--workers', type=int, default=1)
     parser.add_argument('--threads', type=int, default=4)

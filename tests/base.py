@@ -30,7 +30,7 @@ TEST_AUTH_PIPELINE = ('testauth = cors http_proxy_to_wsgi artifacts-utf8 '
 # namespaces) cannot be reached or started skips instead of failing.
 # tools/dev.py test fails on such skips all the same, unless the variable
 # is set, and CI never sets it.
-ALLOW_UNAVAILABLE = 'GA_TEST_ALLOW_UNAVAILABLE'
+ALLOW_UNAVAILABLE = dev.ALLOW_UNAVAILABLE
 
 
 class ServerUnavailable(AssertionError):

@@ -21,9 +21,9 @@ def wsgi_server():
     """The WSGI server the end-to-end tests run glance-api under:
     GA_TEST_WSGI_SERVER, gunicorn by default."""
     name = os.environ.get('GA_TEST_WSGI_SERVER', 'gunicorn')
-    if name not in ('gunicorn', 'uwsgi'):
-        raise ValueError('GA_TEST_WSGI_SERVER is gunicorn or uwsgi, not %r'
-                         % name)
+    if name not in dev.WSGI_SERVERS:
+        raise ValueError('GA_TEST_WSGI_SERVER is one of %s, not %r'
+                         % (', '.join(dev.WSGI_SERVERS), name))
     return name
 
 

@@ -82,6 +82,15 @@ class UTF8Filter(object):
         return cls
 
 
+def _uwsgi(environ):
+    """uWSGI's module when uWSGI serves the request, else None (it can be
+    imported only inside uWSGI)."""
+    if 'uwsgi.version' not in environ:
+        return None
+    import uwsgi
+    return uwsgi
+
+
 class Body(object):
     """The request body (``wsgi.input``), which notes whether it was read
     to its end: ``ended``. Reads through it are one at a time, so that
@@ -102,16 +111,15 @@ class Body(object):
     def __init__(self, environ):
         self._input = environ['wsgi.input']
         self._sock = environ.get('gunicorn.socket')
-        self._uwsgi = None
+        self._uwsgi = _uwsgi(environ)
+        self._chunks = None     # uWSGI's chunked input, received, not read
         length = environ.get('CONTENT_LENGTH') or ''
         if length.isdigit():
             self._left = int(length)
         elif 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
             self._left = None       # until a read finds the end
-            if 'uwsgi.version' in environ:
-                import uwsgi    # only there when uWSGI runs us
-                self._uwsgi = uwsgi
-                self._buffer = bytearray()
+            if self._uwsgi is not None:
+                self._chunks = bytearray()
                 self._failed = None
                 # webob reads a body without a length only when told so.
                 environ['wsgi.input_terminated'] = True
@@ -122,7 +130,7 @@ class Body(object):
         self._timeout = None
         self._reading = threading.Lock()
         self._continue = (
-            'uwsgi.version' in environ and not self.ended and
+            self._uwsgi is not None and not self.ended and
             environ.get('SERVER_PROTOCOL') == 'HTTP/1.1' and
             environ.get('HTTP_EXPECT', '').lower() == '100-continue')
 
@@ -133,11 +141,10 @@ class Body(object):
             whole = size is None or size < 0
             if self._continue:
                 self._continue = False
-                import uwsgi    # only there when uWSGI runs us
-                os.write(uwsgi.connection_fd(),
+                os.write(self._uwsgi.connection_fd(),
                          b'HTTP/1.1 100 Continue\r\n\r\n')
             try:
-                if self._uwsgi is not None:
+                if self._chunks is not None:
                     data = self._read_chunked(None if whole else size)
                 else:
                     data = (self._input.read() if whole
@@ -155,7 +162,7 @@ class Body(object):
             return data
 
     def _read_chunked(self, size):
-        buffer = self._buffer
+        buffer = self._chunks
         if self._failed is not None:
             raise self._failed
         while size is None or len(buffer) < size:
@@ -284,8 +291,8 @@ def end_connection(environ, body):
     """
     sock = environ.get('gunicorn.socket')
     owned = None
-    if sock is None and 'uwsgi.version' in environ:
-        import uwsgi    # only there when uWSGI runs us
+    uwsgi = _uwsgi(environ)
+    if sock is None and uwsgi is not None:
         sock = owned = socket.socket(fileno=os.dup(uwsgi.connection_fd()))
     if sock is None:
         return

@@ -2,8 +2,10 @@
 (through the real paste pipeline of etc/glance-api-paste.ini) or as a real
 WSGI server process."""
 
+import configparser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -103,16 +105,39 @@ def use_s3(conf, bucket, part_mib=5):
 
 def sync_databases(confdir, glance_tables=True, artifacts_tables=True,
                    conf_name='glance-api.conf'):
+    """Migrate the database of ``confdir``'s ``conf_name`` as
+    glance-manage and glance-artifacts-manage ``db sync`` do: Glance's
+    tables and ours, or one of the two. A new database is a copy of a
+    template the tools migrated once (tests/databases.py)."""
+    from tests import databases
     conf = os.path.join(confdir, conf_name)
+    with open(conf) as f:
+        text = f.read()
+    database = configparser.ConfigParser(interpolation=None, strict=False)
+    database.read_string(text)
+    url = database['database']['connection']
     tools = []
     if glance_tables:
         tools.append('glance-manage')
     if artifacts_tables:
         tools.append('glance-artifacts-manage')
-    for tool in tools:
-        subprocess.run([os.path.join(BIN, tool), '--config-file', conf,
-                        'db', 'sync'], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def migrate(target):
+        """Run the tools on ``target`` with ``conf`` otherwise as it is."""
+        config = conf
+        if target != url:
+            config = os.path.join(confdir, 'migrate-template.conf')
+            with open(config, 'w') as f:
+                f.write(re.sub(r'(?m)^connection = .*$',
+                               lambda _m: 'connection = ' + target, text))
+        for tool in tools:
+            subprocess.run([os.path.join(BIN, tool), '--config-file',
+                            config, 'db', 'sync'], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    databases.clone_migrated(
+        url, (('glance',) if glance_tables else ()) +
+        (('artifacts',) if artifacts_tables else ()), migrate)
 
 
 def identity(project=None, roles=('reader', 'member'), user=None):

@@ -176,10 +176,13 @@ def serve(args):
     os.execve(argv[0], argv, env)
 
 
-def _last_run(use_venv):
-    """(passed, failed, skipped) of the last stestr run, by
-    subunit-stats, and its skipped tests as [test id, reason]."""
-    stream = subprocess.run([_bin('stestr', use_venv), 'last', '--subunit'],
+def _last_run(use_venv, repository=None):
+    """(passed, failed, skipped) of the last stestr run (of the stestr
+    ``repository``, by default .stestr), by subunit-stats, and its skipped
+    tests as [test id, reason]."""
+    where = ['--repo-url', repository] if repository else []
+    stream = subprocess.run([_bin('stestr', use_venv)] + where +
+                            ['last', '--subunit'],
                             capture_output=True, cwd=ROOT).stdout
     stats = subprocess.run([_bin('subunit-stats', use_venv)], input=stream,
                            capture_output=True).stdout.decode()
@@ -221,22 +224,30 @@ def _judge_skips(skips):
     return bool(refused)
 
 
-# The functional and end-to-end tests again in each other combination of
-# database (tests/databases.py) and data API mode (tests/registry.py); the
-# whole suite runs on SQLite in direct mode first. (Filters are regular
-# expressions: test_registry\. leaves out test_registry_tokens, which sets
-# up its own registry.)
-AGAIN = ['tests.functional', 'tests.e2e.test_server', 'tests.e2e.test_blobs',
-         'tests.e2e.test_readme', r'tests\.e2e\.test_registry\.',
-         'tests.e2e.test_concurrency']
+# The tests whose code paths differ with the database and the data API,
+# again in each other combination of database (tests/databases.py) and
+# data API mode (tests/registry.py); the whole suite runs on SQLite in
+# direct mode first. Those are the functional tests (every data API call
+# and its SQL), concurrent writers, and one endpoint serving images and
+# artifacts; not the end-to-end tests of HTTP framing, start-up, the
+# README or the CLI, whose paths are the same on every database. (Filters
+# are regular expressions.)
+AGAIN = ['tests.functional', 'tests.e2e.test_concurrency',
+         r'tests\.e2e\.test_server\.(TestOneEndpoint|TestArtifactsOnlyFlavor)'
+         r'\.']
 # Tests that use no data API, left out of the registry runs: those of
 # migrations and plans, and those of the SQL that lists Glance's images
 # (glance-api runs it itself in both modes).
 NO_DATA_API = (r'tests\.functional\.(test_migrations\.|test_images\.'
                r'TestImage(sListedAsGlanceListsThem|VersionsInTheDatabase))')
-# The registry's checks against a real Keystone (which pick their data API
-# modes themselves), on each database server too.
-WIRE_TESTS = [r'tests\.e2e\.test_trust\.']
+# Tests that run glance-api through a registry whatever the mode:
+# test_registry (test_registry\. leaves out test_registry_tokens, which
+# sets up its own registry) and the registry's checks against a real
+# Keystone, on each database server once, in its registry run.
+WIRE_TESTS = [r'tests\.e2e\.test_registry\.', r'tests\.e2e\.test_trust\.']
+# The blob tests against a real server, through the registry (on SQLite;
+# on the database servers they run with S3, below).
+REGISTRY_BLOB_TESTS = ['tests.e2e.test_blobs']
 COMBINATIONS = [('sqlite', 'registry'), ('mysql', 'sqlalchemy'),
                 ('mysql', 'registry'), ('postgresql', 'sqlalchemy'),
                 ('postgresql', 'registry')]
@@ -260,69 +271,145 @@ UWSGI_RUNS = [('file', UWSGI_TESTS), ('s3', ['tests.e2e.test_blobs'])]
 UWSGI_EXCLUDE = r'test_requests_whose_body_was_read_keep_their_connection'
 
 
+# The stages run side by side, as many test processes at once as SLOTS:
+# the first stage with stestr's two workers, every other stage with one
+# (its database, registry and servers start once), longest first, so that
+# no core waits for the last test of a stage. Each stage has a stestr
+# repository and a log of its own in STAGES.
+SLOTS = 3
+STAGES = os.path.join(ROOT, '.stestr-stages')
+
+
+def stages():
+    """The whole suite: [(title, stestr run arguments or None for
+    Glance's own tests, environment, workers)], longest first."""
+    found = [('every test on SQLite, data API sqlalchemy', [], {}, 2)]
+    for database, mode, tests in S3_RUNS:
+        found.append(('blob tests on S3, %s, data API %s'
+                      % (database, mode), tests,
+                      dict(GA_TEST_DATABASE=database, GA_TEST_DATA_API=mode,
+                           GA_TEST_STORE='s3'), 1))
+    for database, mode in COMBINATIONS:
+        # The migration and plan tests use no data API: they ran with
+        # this database in the direct mode (NO_DATA_API).
+        arguments = list(AGAIN)
+        if mode == 'registry':
+            arguments = (['--exclude-regex', NO_DATA_API] + arguments +
+                         (REGISTRY_BLOB_TESTS if database == 'sqlite'
+                          else WIRE_TESTS))
+        found.append(('functional and end-to-end tests on %s, data API %s'
+                      % (database, mode), arguments,
+                      dict(GA_TEST_DATABASE=database, GA_TEST_DATA_API=mode),
+                      1))
+    for store, tests in UWSGI_RUNS:
+        found.append(('end-to-end tests under uWSGI, %s store' % store,
+                      ['--exclude-regex', UWSGI_EXCLUDE] + tests,
+                      dict(GA_TEST_WSGI_SERVER='uwsgi', GA_TEST_STORE=store),
+                      1))
+    # Glance's own images tests, with and without our mount.
+    found.append(("Glance's images tests", None, {}, 1))
+    return found
+
+
+def _start_stage(number, stage, use_venv):
+    """The process of a stage, its output going to its log."""
+    title, arguments, env, workers = stage
+    log = open(os.path.join(STAGES, '%d.log' % number), 'wb')
+    if arguments is None:
+        argv = [_bin('python', use_venv),
+                os.path.join(ROOT, 'tests', 'glance_compat', 'run.py')]
+    else:
+        repository = os.path.join(STAGES, str(number))
+        shutil.rmtree(repository, ignore_errors=True)
+        os.makedirs(repository)
+        argv = ([_bin('stestr', use_venv), '--repo-url', repository,
+                 'run', '--concurrency', str(workers)] + arguments)
+    return subprocess.Popen(argv, cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT,
+                            env=dict(os.environ, **env))
+
+
+def _report_stage(number, stage, code, use_venv):
+    """(passed, failed, skipped) of a finished stage and its skips; a
+    failed stage's log is printed without its passing tests."""
+    title, arguments, _env, _workers = stage
+    if arguments is None:
+        counts, skips = [0, 1, 0] if code else [1, 0, 0], []
+    else:
+        counts, skips = _last_run(use_venv,
+                                  os.path.join(STAGES, str(number)))
+    if code or counts[1]:
+        with open(os.path.join(STAGES, '%d.log' % number),
+                  errors='replace') as f:
+            print('\n== %s FAILED (exit %s); its log without the tests '
+                  'that passed:' % (title, code))
+            print(''.join(line for line in f
+                          if not line.rstrip().endswith('... ok')))
+    return counts, skips
+
+
 def test(args):
-    """The whole suite: stestr on SQLite in direct mode, then the
-    functional and end-to-end tests in the other combinations of SQLite,
-    MariaDB and PostgreSQL with the direct and registry data APIs, then
-    the blob and store tests on S3, then the WSGI server's tests under
-    uWSGI, then Glance's own images tests with and without our mount.
-    Arguments are a filter for one stestr run on SQLite instead."""
+    """The whole suite: stestr on SQLite in direct mode; the tests whose
+    paths differ with the database and the data API in the other
+    combinations of SQLite, MariaDB and PostgreSQL with the direct and
+    registry data APIs; the blob and store tests on S3; the WSGI server's
+    tests under uWSGI; Glance's own images tests with and without our
+    mount. Arguments are a filter for one stestr run on SQLite instead."""
     use_venv = not args.no_venv
     os.chdir(ROOT)
-    stestr = _bin('stestr', use_venv)
-    totals, skips, codes = [0, 0, 0], [], []
-
     started = time.monotonic()
-    stages = []
-
-    def run(title, arguments, **env):
-        title = title or 'every test on SQLite, data API sqlalchemy'
-        print('\n== ' + title, flush=True)
-        begun = time.monotonic()
-        codes.append(subprocess.call([stestr, 'run'] + arguments,
-                                     env=dict(os.environ, **env)))
-        counts, more_skips = _last_run(use_venv)
-        totals[:] = [a + b for a, b in zip(totals, counts)]
-        skips.extend(more_skips)
-        stages.append((title, time.monotonic() - begun, counts))
-
-    run(None, args.rest)
-    if not args.rest:
-        for database, mode in COMBINATIONS:
-            # The migration and plan tests use no data API: they ran
-            # with this database in the direct mode (NO_DATA_API).
-            skip = (['--exclude-regex', NO_DATA_API] if mode == 'registry'
-                    else [])
-            wire = (WIRE_TESTS if mode == 'registry' and
-                    database != 'sqlite' else [])
-            run('functional and end-to-end tests on %s, data API %s'
-                % (database, mode), skip + AGAIN + wire,
-                GA_TEST_DATABASE=database, GA_TEST_DATA_API=mode)
-        for database, mode, tests in S3_RUNS:
-            run('blob tests on S3, %s, data API %s' % (database, mode),
-                tests, GA_TEST_DATABASE=database, GA_TEST_DATA_API=mode,
-                GA_TEST_STORE='s3')
-        for store, tests in UWSGI_RUNS:
-            run('end-to-end tests under uWSGI, %s store' % store,
-                ['--exclude-regex', UWSGI_EXCLUDE] + tests,
-                GA_TEST_WSGI_SERVER='uwsgi', GA_TEST_STORE=store)
-        # Glance's own images tests, with and without our mount.
-        begun = time.monotonic()
-        glance = subprocess.call([_bin('python', use_venv), os.path.join(
-            ROOT, 'tests', 'glance_compat', 'run.py')])
-        totals[1 if glance else 0] += 1
-        codes.append(glance)
-        stages.append(("Glance's images tests", time.monotonic() - begun,
-                       [0 if glance else 1, 1 if glance else 0, 0]))
+    if args.rest:
+        code = subprocess.call([_bin('stestr', use_venv), 'run'] +
+                               args.rest)
+        counts, skips = _last_run(use_venv)
+        finished = [('stestr run ' + ' '.join(args.rest),
+                     time.monotonic() - started, counts, code)]
+    else:
+        finished = _run_stages(stages(), use_venv)
+        skips = [s for _t, _s, _c, _x, found in finished for s in found]
+        finished = [f[:4] for f in finished]
     print('\nStages (seconds; passed, failed, skipped):')
-    for title, seconds, counts in stages:
+    for title, seconds, counts, _code in finished:
         print('  %6.0f  %-58s %s' % (seconds, title,
                                      ', '.join(str(c) for c in counts)))
     print('  %6.0f  in all' % (time.monotonic() - started))
-    passed, failed, skipped = totals
+    passed, failed, skipped = [sum(f[2][i] for f in finished)
+                               for i in range(3)]
     refused = _judge_skips(skips)
     print('%d passed, %d failed, %d skipped' % (passed, failed, skipped))
-    sys.exit(1 if any(codes) or failed or not passed or refused else 0)
+    sys.exit(1 if any(f[3] for f in finished) or failed or not passed or
+             refused else 0)
+
+
+def _run_stages(all_stages, use_venv):
+    """Run the stages, SLOTS test processes at a time; [(title, seconds,
+    counts, exit code, skips)] in the order they finished."""
+    os.makedirs(STAGES, exist_ok=True)
+    pending = list(enumerate(all_stages))
+    running, finished = {}, []
+    print('Running %d stages, %d test processes at a time; each stage\'s '
+          'output is in %s/N.log' % (len(pending), SLOTS, STAGES),
+          flush=True)
+    while pending or running:
+        busy = sum(stage[3] for _n, stage, _b in running.values())
+        while pending and busy + pending[0][1][3] <= SLOTS:
+            number, stage = pending.pop(0)
+            print('== %d. %s: started' % (number, stage[0]), flush=True)
+            running[_start_stage(number, stage, use_venv)] = (
+                number, stage, time.monotonic())
+            busy += stage[3]
+        time.sleep(1)
+        for process in [p for p in running if p.poll() is not None]:
+            number, stage, begun = running.pop(process)
+            counts, skips = _report_stage(number, stage,
+                                          process.returncode, use_venv)
+            seconds = time.monotonic() - begun
+            print('== %d. %s: %s passed, %s failed, %s skipped in %.0f s'
+                  % ((number, stage[0]) + tuple(counts) + (seconds,)),
+                  flush=True)
+            finished.append((stage[0], seconds, counts, process.returncode,
+                             skips))
+    return finished
 
 
 def main():

@@ -256,9 +256,9 @@ COMBINATIONS = [('sqlite', 'registry'), ('mysql', 'sqlalchemy'),
 # (which pick their stores themselves) on the database servers.
 BLOB_TESTS = ['tests.functional.test_blobs', 'tests.e2e.test_blobs']
 STORE_TESTS = BLOB_TESTS + ['tests.e2e.test_stores', 'tests.e2e.test_hosts']
-S3_RUNS = [('sqlite', 'sqlalchemy', BLOB_TESTS),
+S3_RUNS = [('mysql', 'sqlalchemy', STORE_TESTS),
            ('postgresql', 'registry', STORE_TESTS),
-           ('mysql', 'sqlalchemy', STORE_TESTS)]
+           ('sqlite', 'sqlalchemy', BLOB_TESTS)]
 # Then the end-to-end tests whose behaviour depends on the WSGI server
 # (upload framing, broken, idle and killed clients and servers, exact
 # lengths and ranges, refused connections, the README walk-through) again

@@ -243,22 +243,29 @@ NO_DATA_API = (r'tests\.functional\.(test_migrations\.|test_images\.'
 # Tests that run glance-api through a registry whatever the mode:
 # test_registry (test_registry\. leaves out test_registry_tokens, which
 # sets up its own registry) and the registry's checks against a real
-# Keystone, on each database server once, in its registry run.
+# Keystone; on each database server once.
 WIRE_TESTS = [r'tests\.e2e\.test_registry\.', r'tests\.e2e\.test_trust\.']
 # The blob tests against a real server, through the registry (on SQLite;
-# on the database servers they run with S3, below).
+# on PostgreSQL they run with S3, below).
 REGISTRY_BLOB_TESTS = ['tests.e2e.test_blobs']
-COMBINATIONS = [('sqlite', 'registry'), ('mysql', 'sqlalchemy'),
-                ('mysql', 'registry'), ('postgresql', 'sqlalchemy'),
-                ('postgresql', 'registry')]
+# The registry runs on SQLite and PostgreSQL: its own code (the RPC, its
+# checks and errors) is the same on every database, and what it runs
+# against the database is the direct mode's code, which runs on MariaDB.
+# (database, data API, more tests), in the order they start.
+COMBINATIONS = [('postgresql', 'registry', WIRE_TESTS),
+                ('sqlite', 'registry', REGISTRY_BLOB_TESTS),
+                ('mysql', 'sqlalchemy', WIRE_TESTS),
+                ('postgresql', 'sqlalchemy', [])]
 # Then the blob tests with an S3 bucket as the default backend
-# (GA_TEST_STORE=s3, tests/s3.py), and the store and two-host tests
-# (which pick their stores themselves) on the database servers.
+# (GA_TEST_STORE=s3, tests/s3.py) on the database servers (on SQLite they
+# run on S3 under uWSGI, below), with the garbage collector's tests (its
+# SQL; they pick their store themselves, and run on S3 in stage 1) and the
+# two-host tests (two hosts on one database and one bucket).
 BLOB_TESTS = ['tests.functional.test_blobs', 'tests.e2e.test_blobs']
-STORE_TESTS = BLOB_TESTS + ['tests.e2e.test_stores', 'tests.e2e.test_hosts']
-S3_RUNS = [('mysql', 'sqlalchemy', STORE_TESTS),
-           ('postgresql', 'registry', STORE_TESTS),
-           ('sqlite', 'sqlalchemy', BLOB_TESTS)]
+STORE_TESTS = BLOB_TESTS + [r'tests\.e2e\.test_stores\.TestGarbageOnFiles\.',
+                            'tests.e2e.test_hosts']
+S3_RUNS = [('postgresql', 'registry', STORE_TESTS),
+           ('mysql', 'sqlalchemy', STORE_TESTS)]
 # Then the end-to-end tests whose behaviour depends on the WSGI server
 # (upload framing, broken, idle and killed clients and servers, exact
 # lengths and ranges, refused connections, the README walk-through) again
@@ -284,23 +291,25 @@ def stages():
     """The whole suite: [(title, stestr run arguments or None for
     Glance's own tests, environment, workers)], longest first."""
     found = [('every test on SQLite, data API sqlalchemy', [], {}, 2)]
-    for database, mode, tests in S3_RUNS:
-        found.append(('blob tests on S3, %s, data API %s'
-                      % (database, mode), tests,
-                      dict(GA_TEST_DATABASE=database, GA_TEST_DATA_API=mode,
-                           GA_TEST_STORE='s3'), 1))
-    for database, mode in COMBINATIONS:
+    runs = [(database, mode, more, False)
+            for database, mode, more in COMBINATIONS]
+    # The longer stages first: each combination, then an S3 run.
+    for i, (database, mode, tests) in enumerate(S3_RUNS):
+        runs.insert(2 * i + 1, (database, mode, tests, True))
+    for database, mode, tests, on_s3 in runs:
+        env = dict(GA_TEST_DATABASE=database, GA_TEST_DATA_API=mode)
+        if on_s3:
+            found.append(('blob tests on S3, %s, data API %s'
+                          % (database, mode), tests,
+                          dict(env, GA_TEST_STORE='s3'), 1))
+            continue
         # The migration and plan tests use no data API: they ran with
         # this database in the direct mode (NO_DATA_API).
-        arguments = list(AGAIN)
+        arguments = AGAIN + tests
         if mode == 'registry':
-            arguments = (['--exclude-regex', NO_DATA_API] + arguments +
-                         (REGISTRY_BLOB_TESTS if database == 'sqlite'
-                          else WIRE_TESTS))
+            arguments = ['--exclude-regex', NO_DATA_API] + arguments
         found.append(('functional and end-to-end tests on %s, data API %s'
-                      % (database, mode), arguments,
-                      dict(GA_TEST_DATABASE=database, GA_TEST_DATA_API=mode),
-                      1))
+                      % (database, mode), arguments, env, 1))
     for store, tests in UWSGI_RUNS:
         found.append(('end-to-end tests under uWSGI, %s store' % store,
                       ['--exclude-regex', UWSGI_EXCLUDE] + tests,

@@ -171,7 +171,11 @@ def _child_columns():
 _CHILD_COLUMNS = _child_columns()
 
 
-def _children_query(ids):
+def _children_query():
+    """The rows of every child table of the artifacts in the list
+    parameter ``ids``, as one UNION ALL: made once, so that SQLAlchemy
+    builds it and computes its cache key once, not per read."""
+    ids = sa.bindparam('ids', expanding=True)
     selects = []
     for kind, table in _CHILD_TABLES.items():
         own = {c.name: c for c in table.c}
@@ -188,11 +192,14 @@ def _children_query(ids):
     return sa.union_all(*selects)
 
 
+_CHILDREN = _children_query()
+
+
 def _load_children(conn, ids):
     children = {i: _no_children() for i in ids}
     if not ids:
         return children
-    for r in conn.execute(_children_query(ids)):
+    for r in conn.execute(_CHILDREN, {'ids': list(ids)}):
         row = {c.name: r._mapping[c.name]
                for c in _CHILD_TABLES[r.kind].c if c.name != 'id'}
         # Upload rows keep their artifact_id (stale uploads are cleaned

@@ -34,8 +34,11 @@ def mode():
 
 
 class Registry(object):
-    """glance.db.artifacts.registry.wsgi:application under gunicorn, on
-    ``database``, migrated with glance-artifacts-manage; ``flavor`` of
+    """glance.db.artifacts.registry.wsgi:application under gunicorn (one
+    worker of four threads: each worker loads the application, seconds
+    of CPU at every start, and the registry keeps no state of its own
+    between requests), on ``database``, migrated with
+    glance-artifacts-manage; ``flavor`` of
     etc/glance-artifacts-registry-paste.ini ('' for no auth, 'keystone'),
     ``extra`` appended to glance-artifacts-registry.conf (for the keystone
     flavor, tests/keystone.py's authtoken_options()); ``paste_options``
@@ -70,7 +73,7 @@ class Registry(object):
         self.url = 'http://127.0.0.1:%d' % self.port
         self.process = subprocess.Popen(
             [os.path.join(base.BIN, 'gunicorn'), '--bind',
-             '127.0.0.1:%d' % self.port, '--workers', '2', '--threads',
+             '127.0.0.1:%d' % self.port, '--workers', '1', '--threads',
              '4', '--access-logfile', self.access_log,
              '--access-logformat', '%(m)s %(U)s token=%({x-auth-token}i)s',
              'glance.db.artifacts.registry.wsgi:application'],

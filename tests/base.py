@@ -14,6 +14,7 @@ import time
 import unittest
 import uuid
 
+from tests import databases
 from tools import dev
 
 ROOT = dev.ROOT
@@ -109,7 +110,6 @@ def sync_databases(confdir, glance_tables=True, artifacts_tables=True,
     glance-manage and glance-artifacts-manage ``db sync`` do: Glance's
     tables and ours, or one of the two. A new database is a copy of a
     template the tools migrated once (tests/databases.py)."""
-    from tests import databases
     if not (glance_tables or artifacts_tables):
         return
     conf = os.path.join(confdir, conf_name)

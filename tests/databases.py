@@ -9,6 +9,7 @@ server. A server that cannot be reached makes those tests fail, naming it
 """
 
 import fcntl
+import functools
 import hashlib
 import importlib.util
 import os
@@ -86,6 +87,7 @@ def create(datadir, which=None, sqlite_name='glance.sqlite'):
 TEMPLATES = os.path.join(tempfile.gettempdir(), 'ga-test-templates')
 
 
+@functools.lru_cache()
 def _migrations_digest():
     """A digest of Glance's migrations and ours (found without importing
     Glance, which takes seconds)."""

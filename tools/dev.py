@@ -225,7 +225,7 @@ def _judge_skips(skips):
 
 
 # The tests whose code paths differ with the database and the data API,
-# again in each other combination of database (tests/databases.py) and
+# again in the COMBINATIONS below of database (tests/databases.py) and
 # data API mode (tests/registry.py); the whole suite runs on SQLite in
 # direct mode first. Those are the functional tests (every data API call
 # and its SQL), concurrent writers, and one endpoint serving images and
@@ -306,10 +306,10 @@ def stages():
                           % (database, mode), tests,
                           dict(env, GA_TEST_STORE='s3'), 1))
             continue
-        # The migration and plan tests use no data API: they ran with
-        # this database in the direct mode (NO_DATA_API).
         exclude = NO_DATABASE
         if mode == 'registry':
+            # The migration and plan tests use no data API: they run with
+            # this database in the direct mode (NO_DATA_API).
             exclude += '|' + NO_DATA_API
         arguments = ['--exclude-regex', exclude] + AGAIN + tests
         found.append(('functional and end-to-end tests on %s, data API %s'
@@ -327,7 +327,6 @@ def stages():
 def _start_stage(number, stage, use_venv):
     """The process of a stage, its output going to its log."""
     title, arguments, env, workers = stage
-    log = open(os.path.join(STAGES, '%d.log' % number), 'wb')
     if arguments is None:
         argv = [_bin('python', use_venv),
                 os.path.join(ROOT, 'tests', 'glance_compat', 'run.py')]
@@ -337,9 +336,10 @@ def _start_stage(number, stage, use_venv):
         os.makedirs(repository)
         argv = ([_bin('stestr', use_venv), '--repo-url', repository,
                  'run', '--concurrency', str(workers)] + arguments)
-    return subprocess.Popen(argv, cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT,
-                            env=dict(os.environ, **env))
+    with open(os.path.join(STAGES, '%d.log' % number), 'wb') as log:
+        return subprocess.Popen(argv, cwd=ROOT, stdout=log,
+                                stderr=subprocess.STDOUT,
+                                env=dict(os.environ, **env))
 
 
 def _report_stage(number, stage, code, use_venv):

@@ -50,18 +50,15 @@ def create(datadir, which=None, sqlite_name='glance.sqlite'):
         return 'sqlite:///%s/%s' % (datadir, sqlite_name), lambda: None
     base, options, label = _server(which)
     name = 'ga_test_%s' % uuid.uuid4().hex[:12]
-    admin_db = 'postgres' if which == 'postgresql' else ''
     try:
-        admin = sa.create_engine(base + admin_db + options,
-                                 isolation_level='AUTOCOMMIT')
+        admin = _admin(which, base, options)
         with admin.connect() as conn:
             conn.execute(sa.text('CREATE DATABASE %s' % name))
     except sa.exc.OperationalError as e:
         raise Unavailable('%s is not reachable: %s' % (label, e.orig))
 
     def drop():
-        engine = sa.create_engine(base + admin_db + options,
-                                  isolation_level='AUTOCOMMIT')
+        engine = _admin(which, base, options)
         with engine.connect() as conn:
             if which == 'postgresql':
                 conn.execute(sa.text(
@@ -125,6 +122,8 @@ def _parse(url):
 
 
 def _admin(which, server, options):
+    """An engine on the server's administrative database (PostgreSQL's
+    postgres, none on MariaDB), outside transactions."""
     return sa.create_engine(
         server + ('postgres' if which == 'postgresql' else '') + options,
         isolation_level='AUTOCOMMIT')

@@ -20,7 +20,15 @@ that concurrent writers, on one host or several, cannot together pass a
 limit. An upload reserves its declared size when it starts; one of
 unknown size reserves what it has streamed and RESERVE_STEP more, step
 by step, while it streams. Quotas are charged to the artifact's owner.
+
+Reading the limits is retried (ATTEMPTS in all, RETRY_DELAY apart, then
+twice that) when Keystone cannot be reached or fails to answer, as
+keystonemiddleware retries a token's validation: a connection that
+Keystone's server closes as it is reused, or a worker of it restarting,
+should not refuse a user's write. Only then is the write 503.
 """
+
+import time
 
 from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as sdk_exceptions
@@ -41,6 +49,11 @@ LOG = logging.getLogger(__name__)
 COUNT_TOTAL, SIZE_TOTAL, COUNT_UPLOADING = interface.QUOTA_RESOURCES
 MiB = 1024 * 1024
 RESERVE_STEP = 8 * MiB
+#: Tries at reading a project's limits, and the wait after the first.
+ATTEMPTS = 3
+RETRY_DELAY = 0.2
+_FAILURES = (limit_exceptions.SessionInitError, ks_exceptions.ClientException,
+             sdk_exceptions.SDKException)
 
 
 def _no_usage(project_id, resource_names):
@@ -55,15 +68,23 @@ def limits(project, resources=interface.QUOTA_RESOURCES):
     project to charge. 503 when Keystone cannot be asked."""
     if not CONF.artifacts.use_keystone_limits or not project:
         return None
-    try:
-        found = limit.Enforcer(_no_usage).get_project_limits(
-            project, list(resources))
-    except (limit_exceptions.SessionInitError, ks_exceptions.ClientException,
-            sdk_exceptions.SDKException) as e:
-        LOG.error('Could not read the limits of project %s from Keystone: '
-                  '%s', project, e)
-        raise exception.Unavailable('The quota limits cannot be read from '
-                                    'Keystone now; try again later.')
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            found = limit.Enforcer(_no_usage).get_project_limits(
+                project, list(resources))
+            break
+        except _FAILURES as e:
+            if attempt == ATTEMPTS:
+                LOG.error('Could not read the limits of project %s from '
+                          'Keystone (%d tries): %s: %s', project, attempt,
+                          type(e).__name__, e)
+                raise exception.Unavailable(
+                    'The quota limits cannot be read from Keystone now; '
+                    'try again later.')
+            LOG.warning('Reading the limits of project %s from Keystone '
+                        'failed (try %d of %d; trying again): %s: %s',
+                        project, attempt, ATTEMPTS, type(e).__name__, e)
+            time.sleep(RETRY_DELAY * 2 ** (attempt - 1))
     return {name: value * MiB if name == SIZE_TOTAL else value
             for name, value in found}
 

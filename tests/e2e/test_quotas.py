@@ -10,10 +10,15 @@ needs (they are the Keystone's, shared by the tests of this process).
 import atexit
 import concurrent.futures
 import http.client
+import http.server
 import json
+import os
+import threading
 import time
 
+import requests
 import testtools
+from testtools import content
 
 from tests import base
 from tests import keystone
@@ -26,7 +31,7 @@ DEFAULTS = {'artifact_count_total': 100, 'artifact_size_total': 100,
 _servers = {}
 
 
-def _server(name, extra='', database=None, hostname=None):
+def _server(name, extra='', database=None, hostname=None, workers=2):
     """A glance-api in the keystone flavor with quotas on, one per name
     in this process."""
     if name not in _servers:
@@ -34,7 +39,7 @@ def _server(name, extra='', database=None, hostname=None):
         atexit.register(cleanup)
         server = server_mod.Server(
             root, flavor='keystone', mode='sqlalchemy', store='file',
-            database=database, hostname=hostname,
+            database=database, hostname=hostname, workers=workers,
             extra=keystone.get().glance_options() +
             '\n[artifacts]\nuse_keystone_limits = true\n' + extra)
         if database is None:
@@ -43,6 +48,16 @@ def _server(name, extra='', database=None, hostname=None):
         atexit.register(server.stop)
         _servers[name] = server
     return _servers[name]
+
+
+def _lines(path, words, last=40):
+    """The last lines of the file ``path`` that hold one of ``words``."""
+    try:
+        with open(path, errors='replace') as f:
+            found = [line for line in f if any(w in line for w in words)]
+    except FileNotFoundError:
+        return '(no %s)\n' % path
+    return ''.join(found[-last:])
 
 
 class QuotaTest(testtools.TestCase):
@@ -57,7 +72,20 @@ class QuotaTest(testtools.TestCase):
         for resource, value in DEFAULTS.items():
             self.keystone.set_registered_limit(resource, value)
         self.server = _server('main')
+        self.addOnException(self.attach_logs)
         self.project = self.keystone.new_project()
+
+    def attach_logs(self, exc_info):
+        """On a failure, what glance-api logged of errors and warnings,
+        and what Keystone answered with an error status."""
+        self.addDetail('glance-api errors', content.text_content(
+            _lines(os.path.join(self.server.root, 'glance-api.log'),
+                   (' ERROR ', ' WARNING '))))
+        self.addDetail('keystone errors', content.text_content(
+            _lines(os.path.join(self.keystone.root, 'access.log'),
+                   ('" 4', '" 5')) +
+            _lines(os.path.join(self.keystone.root, 'keystone.log'),
+                   (' ERROR ',))))
 
     def call(self, method, path, body=None, project=None, headers=None,
              server=None):
@@ -287,3 +315,95 @@ class TestKeystoneUnreachable(testtools.TestCase):
         status, _h, body = server.request('GET', S, None,
                                           {'X-Auth-Token': project['token']})
         self.assertEqual([], json.loads(body)['artifacts'])
+
+
+class _DroppingProxy(http.server.ThreadingHTTPServer):
+    """An HTTP proxy to Keystone on 127.0.0.1 that closes the connection
+    of the next ``drop`` requests without an answer (as a server does
+    when it closes a kept-alive connection that a client reuses), and
+    passes the others on; ``dropped`` counts what it closed."""
+
+    daemon_threads = True
+
+    def __init__(self, upstream):
+        self.upstream = upstream.rstrip('/')
+        self.drop = self.dropped = 0
+        self.lock = threading.Lock()
+        super(_DroppingProxy, self).__init__(('127.0.0.1', 0), _Forward)
+        self.url = 'http://127.0.0.1:%d' % self.server_address[1]
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def take_drop(self):
+        with self.lock:
+            if self.drop:
+                self.drop -= 1
+                self.dropped += 1
+                return True
+        return False
+
+
+class _Forward(http.server.BaseHTTPRequestHandler):
+
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, *args):
+        pass
+
+    def forward(self):
+        proxy = self.server
+        length = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(length) if length else None
+        if proxy.take_drop():
+            self.close_connection = True
+            return
+        upstream = proxy.upstream.rsplit('/v3', 1)[0]
+        resp = requests.request(
+            self.command, upstream + self.path, data=body, timeout=60,
+            allow_redirects=False,
+            headers={k: v for k, v in self.headers.items()
+                     if k.lower() not in ('host', 'content-length',
+                                          'connection')})
+        # Links in Keystone's answers lead back through the proxy.
+        data = resp.content.replace(upstream.encode(),
+                                    proxy.url.encode())
+        self.send_response(resp.status_code)
+        for name, value in resp.headers.items():
+            if name.lower() not in ('content-length', 'content-encoding',
+                                    'transfer-encoding', 'connection'):
+                self.send_header(name, value)
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_HEAD = forward
+
+
+class TestKeystoneHiccups(QuotaTest):
+
+    def test_limits_are_read_again_when_keystone_drops_a_connection(self):
+        from glance.artifacts import quota
+        proxy = _DroppingProxy(self.keystone.url)
+        self.addCleanup(proxy.shutdown)
+        # One worker, whose oslo.limit session the first write makes.
+        self.server = _server(
+            'hiccups', workers=1, extra='[oslo_limit]\nauth_url = %s/v3\n'
+            'endpoint_override = %s/v3\n' % (proxy.url, proxy.url))
+        self.create('first')
+        proxy.drop = quota.ATTEMPTS - 1
+        self.create('second')
+        self.assertEqual(quota.ATTEMPTS - 1, proxy.dropped)
+        log = _lines(os.path.join(self.server.root, 'glance-api.log'),
+                     ('Reading the limits of project',))
+        for attempt in range(1, quota.ATTEMPTS):
+            self.assertIn('Reading the limits of project %s from Keystone '
+                          'failed (try %d of %d; trying again): '
+                          'ConnectFailure' % (self.project['project_id'],
+                                              attempt, quota.ATTEMPTS), log)
+        proxy.drop = quota.ATTEMPTS
+        body = self.create('third', status=503)
+        self.assertIn('The quota limits cannot be read from Keystone now',
+                      body['message'])
+        self.assertEqual(2 * quota.ATTEMPTS - 1, proxy.dropped)
+        code, listed = self.call('GET', S)
+        self.assertEqual(['first', 'second'],
+                         sorted(a['name'] for a in listed['artifacts']))

@@ -10,6 +10,7 @@ blob data blobs.py, members members.py.
 
 import copy
 import functools
+import os
 import random
 import socket
 import time
@@ -19,7 +20,6 @@ import jsonpatch
 import jsonpointer
 from oslo_config import cfg
 from oslo_log import log as logging
-import psutil
 
 from glance.artifacts import exception
 from glance.artifacts import fields as f
@@ -259,28 +259,50 @@ def get(context, type_cls, artifact_id):
     return present(type_cls, get_record(context, type_cls, artifact_id))
 
 
+#: A recorded start at or past this is a time since the epoch, as
+#: earlier versions recorded it (psutil's create_time()): too uncertain
+#: to call a process dead by, so the upload's heartbeat decides.
+_EPOCH_STARTS = 10 ** 9
+_CLOCK_TICKS = os.sysconf('SC_CLK_TCK')
+
+
+def _stat(pid):
+    """(state, start) of process ``pid`` from /proc/PID/stat: its state
+    letter ('Z' for a zombie) and when it started, in seconds since the
+    machine booted. Unlike psutil's create_time(), which adds the boot
+    time as the wall clock has it now, the start does not move when the
+    clock is stepped (NTP, a virtual machine restored from a snapshot):
+    a live uploader is never taken for another process. FileNotFoundError
+    when there is no such process."""
+    with open('/proc/%d/stat' % pid, 'rb') as f:
+        # The command name, in parentheses, may hold spaces and ')'.
+        fields = f.read().rsplit(b')', 1)[1].split()
+    return fields[0].decode(), int(fields[19]) / _CLOCK_TICKS
+
+
 def _process_alive(process):
     """Whether the process that recorded an upload runs: True, False, or
-    None when it ran on another host."""
+    None when it ran on another host or the record cannot tell."""
     try:
         host, pid, started = process.rsplit(':', 2)
         pid, started = int(pid), float(started)
     except ValueError:
         return None         # not of this project's making: not ours to say
-    if host != socket.gethostname():
+    if host != socket.gethostname() or started >= _EPOCH_STARTS:
         return None
     try:
-        process = psutil.Process(pid)
-        # A killed process stays a zombie until its parent reaps it.
-        return (abs(process.create_time() - started) < 0.01 and
-                process.status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
+        state, start = _stat(pid)
+    except (FileNotFoundError, ProcessLookupError):
         return False
+    # A killed process stays a zombie until its parent reaps it; another
+    # start is another process with the same pid.
+    return state != 'Z' and abs(start - started) < 0.005
 
 
 def this_process():
-    me = psutil.Process()
-    return '%s:%d:%.3f' % (socket.gethostname(), me.pid, me.create_time())
+    """HOST:PID:START of this process, START in seconds since boot."""
+    pid = os.getpid()
+    return '%s:%d:%.2f' % (socket.gethostname(), pid, _stat(pid)[1])
 
 
 def clean_stale_uploads(uploads, failures=None):

@@ -72,6 +72,14 @@ def _md5():
     return hashlib.md5(usedforsecurity=False)
 
 
+def _in_list(values):
+    """``values`` as the comma-separated list of an ``in:`` filter."""
+    if any('"' in v for v in values):
+        raise ValueError('a value with a double quote cannot be given in '
+                         'a list')
+    return ','.join('"%s"' % v if ',' in v else v for v in values)
+
+
 class _UploadBody(object):
     """The body of an upload: ``size`` bytes of ``source`` from offset
     ``start``, in chunks; iterating again starts again (keystoneauth may
@@ -302,7 +310,8 @@ class Client(object):
     # -- artifacts ----------------------------------------------------------
 
     def list_artifacts(self, type_name, filters=None, tags=(), sort=None,
-                       limit=None, marker=None, page_size=None):
+                       limit=None, marker=None, page_size=None,
+                       tags_any=()):
         """The visible artifacts of ``type_name`` (``all`` for every
         type), following the list's next links: all of them, or at most
         ``limit``.
@@ -311,7 +320,10 @@ class Client(object):
         ``status``, ``visibility``, ``member_status``, type fields,
         ``metadata.KEY``...) to a value or a list of values (a parameter
         repeated, as for ranges: ``{'version': ['gte:1.0.0',
-        'lt:2.0.0']}``); ``tags`` must all be present; ``sort`` is
+        'lt:2.0.0']}``, a name pattern as ``{'name': 'like:web%'}``);
+        ``tags`` must all be present, and one of ``tags_any`` (a tag with
+        a comma is sent in double quotes; one with a double quote cannot
+        be, ValueError); ``sort`` is
         ``key:dir,...``; ``page_size`` is the ``limit`` of each request
         (by default ``limit``, else the server's default)."""
         if limit is not None and limit <= 0:
@@ -323,6 +335,8 @@ class Client(object):
             values = value if isinstance(value, (list, tuple)) else [value]
             params.extend((key, v) for v in values)
         params.extend(('tags', t) for t in tags)
+        if tags_any:
+            params.append(('tags-any', _in_list(tags_any)))
         if sort:
             params.append(('sort', sort))
         if marker:

@@ -17,6 +17,7 @@ from glance.artifacts import semver
 #: How lists may compare a field, by the storage column of its values.
 EQUALITY_OPS = ('eq', 'neq', 'in')
 ORDER_OPS = ('eq', 'neq', 'in', 'lt', 'lte', 'gt', 'gte')
+STRING_OPS = ORDER_OPS + ('like',)
 
 STRING_MAX = 255
 TEXT_MAX = 65535
@@ -145,6 +146,47 @@ class Field(object):
         return self.to_storage(self.validate(text))
 
 
+#: The longest pattern of a like: filter (every character of the longest
+#: string escaped).
+LIKE_MAX = 2 * 255
+
+
+#: The wildcards of like_parts.
+ANY_CHARS, ONE_CHAR = ('%',), ('_',)
+
+
+def like_parts(pattern):
+    """The parts of a like: filter's pattern (SQL LIKE, escaped with
+    backslash): ANY_CHARS ('%'), ONE_CHAR ('_'), and the literal strings
+    between them. InvalidValue for a backslash that does
+    not escape %, _ or another backslash, or a pattern that is too long
+    or not storable."""
+    check_storable(pattern)
+    if len(pattern) > LIKE_MAX:
+        raise InvalidValue('a pattern has at most %d characters, got %d'
+                           % (LIKE_MAX, len(pattern)))
+    parts = []
+    literal = []
+    chars = iter(pattern)
+    for c in chars:
+        if c == '\\':
+            escaped = next(chars, None)
+            if escaped not in ('%', '_', '\\'):
+                raise InvalidValue("in a pattern a backslash escapes %, _ or "
+                                   "a backslash, as \\%, \\_ or \\\\")
+            literal.append(escaped)
+        elif c in '%_':
+            if literal:
+                parts.append(''.join(literal))
+                literal = []
+            parts.append(ANY_CHARS if c == '%' else ONE_CHAR)
+        else:
+            literal.append(c)
+    if literal:
+        parts.append(''.join(literal))
+    return parts
+
+
 def check_storable(text):
     """``text`` if every database can store it: no NUL character and no
     lone surrogate (a JSON escape such as \\ud800 that is no character)."""
@@ -167,7 +209,7 @@ class String(Field):
     kind = 'string'
     json_type = 'string'
     column = 'str_value'
-    ops = ORDER_OPS
+    ops = STRING_OPS
 
     def __init__(self, min_length=0, max_length=STRING_MAX, **flags):
         if not 0 <= min_length <= max_length <= STRING_MAX:

@@ -74,7 +74,7 @@ MAX_KEEP_FOR = 366 * 24 * 3600
 _READ_ONLY_COLUMNS = ('id', 'type_name', 'type_version', 'owner', 'status',
                       'created_at', 'updated_at', 'activated_at')
 _FILTER_PLACES = ('column', 'property', 'tag', 'metadata')
-_OPS = ('eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in')
+_OPS = ('eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in', 'like')
 _LISTED_COLUMNS = frozenset(base.COLUMNS) | {'version_key'}
 
 
@@ -335,6 +335,12 @@ def _query(filters, sorts, limit, marker, member_status, marker_values):
         if spec['op'] != 'in' and len(spec['values']) != 1:
             raise exception.Invalid('Filter %s takes one value.'
                                     % spec['op'])
+        if spec['op'] == 'like':
+            try:
+                f.like_parts(spec['values'][0])
+            except (f.InvalidValue, TypeError) as e:
+                raise exception.Invalid('Filter like takes a pattern: %s'
+                                        % e)
     if not isinstance(sorts, (list, tuple)) or len(sorts) > 100:
         raise exception.Invalid('sorts is a list.')
     for spec in sorts:

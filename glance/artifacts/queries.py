@@ -2,8 +2,10 @@
 against the type's declaration and turned into data API arguments.
 
 Filters are ``field=[op:]value`` (as images, with Glance's own operator
-and quoting helpers), ``DICTFIELD.KEY=``, ``metadata.KEY=``, repeated
-``tags=``, ``version=latest``; sorting is ``sort=key:dir,...`` or
+and quoting helpers; ``like:`` takes an SQL LIKE pattern on string
+fields), ``DICTFIELD.KEY=``, ``metadata.KEY=``, repeated ``tags=`` (every
+tag), ``tags-any=`` (one of the tags, comma-separated as ``in:``),
+``version=latest``; sorting is ``sort=key:dir,...`` or
 ``sort_key``/``sort_dir``; pages are ``limit`` and ``marker``.
 """
 
@@ -88,6 +90,13 @@ def _sorts(fields, params):
 
 
 def _operands(field, op, text, name):
+    if op == 'like':
+        try:
+            f.like_parts(text)
+        except f.InvalidValue as e:
+            raise exception.Invalid("Invalid like: pattern for '%s': %s"
+                                    % (name, e))
+        return [text]
     try:
         texts = (glance_utils.split_filter_value_for_quotes(text)
                  if op == 'in' else [text])
@@ -107,6 +116,9 @@ def _filter_spec(fields, key, text):
     if key == 'tags':
         return {'where': 'tag', 'op': 'eq',
                 'values': _operands(fields['tags'].element, 'eq', text, key)}
+    if key == 'tags-any':
+        return {'where': 'tag', 'op': 'in',
+                'values': _operands(fields['tags'].element, 'in', text, key)}
     name, _dot, sub = key.partition('.')
     field = fields.get(name)
     if field is None or not field.filterable or (sub and not isinstance(

@@ -307,6 +307,29 @@ class TestCliWithoutAuth(CliMixin, test_server.ServerTest):
             r"sample_artifacts, tosca_templates \(HTTP 404\) "
             r"\(Request-ID: req-[0-9a-f-]+\)\n$")
 
+    def test_list_by_a_name_pattern_and_any_of_some_tags(self):
+        prefix = 'like-%s' % uuid.uuid4().hex[:8]
+        ids = {}
+        for suffix, tags in (('web', ['web']), ('db', ['db,sql']),
+                             ('none', []), ('Web', ['web'])):
+            ids[suffix] = self.server.json('POST', '/v2/artifacts/' + HT, {
+                'name': '%s-%s' % (prefix, suffix), 'tags': tags})[1]['id']
+        rows = self.json_of('artifact', 'list', HT, '--name-like',
+                            prefix + '-%', '--sort', 'name:asc')
+        self.assertEqual([ids[s] for s in ('Web', 'db', 'none', 'web')],
+                         [r['ID'] for r in rows])
+        rows = self.json_of('artifact', 'list', HT, '--name-like',
+                            prefix + '-_e_', '--tag-any', 'web',
+                            '--tag-any', 'db,sql', '--sort', 'name:asc')
+        self.assertEqual([ids['Web'], ids['web']], [r['ID'] for r in rows])
+        rows = self.json_of('artifact', 'list', HT, '--name-like',
+                            prefix + '%', '--tag-any', 'db,sql',
+                            '--tag-any', 'nothing')
+        self.assertEqual([ids['db']], [r['ID'] for r in rows])
+        self.assertEqual(
+            '--tag-any cannot give a tag with a double quote; use --tag\n',
+            self.error_of('artifact', 'list', HT, '--tag-any', 'a"b'))
+
     def test_a_corrupted_download_fails_and_leaves_no_file(self):
         name = 'corrupt-%s' % uuid.uuid4().hex[:8]
         art_id, = self.create_versions(name, ['1.0.0'])

@@ -255,6 +255,19 @@ class TestImagesLists(ImagesTest):
             IMAGES + '?metadata.os_distro=cirros'))
         self.assertEqual(['ubuntu', 'ubuntu', 'fedora', 'fedora', 'cirros'],
                          self.names(IMAGES + '?sort=name:desc,version:asc'))
+        self.assertEqual(['cirros', 'fedora', 'ubuntu'], self.names(
+            IMAGES + '?tags-any=new,tiny' + asc))
+        self.assertEqual(['fedora', 'ubuntu'], self.names(
+            IMAGES + '?tags-any=new,tiny&name=neq:cirros' + asc))
+        self.assertEqual(['cirros', 'fedora'], self.names(
+            IMAGES + '?name=like:%25r%25&disk_format=raw' + asc))
+        self.assertEqual(['ubuntu', 'ubuntu'], self.names(
+            IMAGES + '?name=like:u_u%25' + asc))
+        self.assertEqual(['cirros'], self.names(
+            IMAGES + '?metadata.os_distro=like:c%25'))
+        self.assertEqual(['cirros', 'fedora', 'fedora', 'ubuntu', 'ubuntu'],
+                         self.names(ALL + '?type_name=like:im%25' + asc))
+        self.assertEqual([], self.names(ALL + '?type_name=like:heat%25'))
 
     def test_columns_that_are_the_same_for_every_image_sort_too(self):
         # type_name and activated_at are constants of images: the order

@@ -327,6 +327,69 @@ class TestFilters(ListTest):
         self.assertError(400, resp, 'At most 64 filters')
 
 
+class TestLikeAndTagsAny(ListTest):
+    """like: patterns on string fields and tags-any=, as Glare had them."""
+
+    def like(self, field, pattern, url=URL):
+        return self.names(urllib.parse.urlencode(
+            {field: 'like:' + pattern, 'sort': 'name:asc'}), url=url)
+
+    def test_like_matches_names_with_case_on_every_database(self):
+        for name in ('Alpha', 'alpha', 'alps', 'beta', 'al%x', 'al_y',
+                     'a*[b]?'):
+            self.make(name)
+        self.assertEqual(['al%x', 'al_y', 'alpha', 'alps'],
+                         self.like('name', 'al%'))
+        self.assertEqual(['Alpha'], self.like('name', 'A%'))
+        self.assertEqual(['alpha'], self.like('name', 'al__a'))
+        self.assertEqual(['al%x'], self.like('name', 'al\\%%'))
+        self.assertEqual(['al_y'], self.like('name', '%\\_y'))
+        self.assertEqual(['a*[b]?'], self.like('name', 'a*[b]_'))
+        self.assertEqual(['Alpha', 'alpha', 'beta'],
+                         self.like('name', '%a'))
+        self.assertEqual(7, len(self.like('name', '%')))
+        self.assertEqual([], self.like('name', 'alp'))
+
+    def test_like_applies_to_type_fields_metadata_and_dict_values(self):
+        self.make('one', str1='red fox', metadata={'k': 'v-1'},
+                  dict_str={'a': 'x1'}, list_str=['tag-a'])
+        self.make('two', str1='red dog', metadata={'k': 'w-1'},
+                  dict_str={'a': 'y1'}, list_str=['tag-b'])
+        self.assertEqual(['one', 'two'], self.like('str1', 'red %'))
+        self.assertEqual(['two'], self.like('str1', '%dog'))
+        self.assertEqual(['one'], self.like('metadata.k', 'v%'))
+        self.assertEqual(['two'], self.like('dict_str.a', 'y_'))
+        self.assertEqual(['one'], self.like('list_str', '%-a'))
+        self.assertEqual(['one'], self.names(
+            'str1=like:red%25&metadata.k=neq:w-1'))
+
+    def test_tags_any_lists_artifacts_with_one_of_the_tags(self):
+        self.make('ab', tags=['a', 'b'])
+        self.make('b', tags=['b'])
+        self.make('c,d', tags=['c,d'])
+        self.make('none')
+        self.assertEqual(['ab', 'b'], self.names('tags-any=b&sort=name:asc'))
+        self.assertEqual(['ab', 'c,d'], self.names(
+            'tags-any=a,%22c,d%22&sort=name:asc'))
+        self.assertEqual(['b'], self.names('tags-any=a,b&tags=b&name=b'))
+        self.assertEqual([], self.names('tags-any=x,y'))
+
+    def test_bad_patterns_are_400(self):
+        for query, fragment in (
+                ('name=like:a%5Cb', "Invalid like: pattern for 'name': in "
+                 "a pattern a backslash escapes %, _ or a backslash"),
+                ('name=like:a%5C', 'a backslash escapes'),
+                ('name=like:' + 'x' * 511,
+                 'a pattern has at most 510 characters, got 511'),
+                ('name=like:a%00', 'must not contain NUL characters'),
+                ('int1=like:3', "unsupported filter operator 'like'"),
+                ('version=like:1%25', "unsupported filter operator 'like'"),
+                ('tags-any=' + ','.join(['t'] * 501),
+                 "At most 500 values in an 'in' filter")):
+            resp = self.request('GET', URL + '?' + query)
+            self.assertError(400, resp, fragment)
+
+
 class TestAllTypes(ListTest):
 
     def test_all_lists_every_type_and_filters_on_type_name(self):

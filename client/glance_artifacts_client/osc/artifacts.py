@@ -55,6 +55,11 @@ class ListArtifact(command.Lister):
         parser.add_argument('--name', metavar='<name>',
                             help='Filter on the name')
         parser.add_argument(
+            '--name-like', metavar='<pattern>',
+            help='Filter on the name with an SQL LIKE pattern, with case: '
+                 '%% any characters, _ one character, a backslash before '
+                 '%%, _ or a backslash for itself')
+        parser.add_argument(
             '--artifact-version', metavar='<[op:]version>',
             dest='versions', action='append', default=[],
             help="Filter on the version: a version; 'latest', the "
@@ -83,6 +88,10 @@ class ListArtifact(command.Lister):
             help='Filter on a tag (repeat option: artifacts with all of '
                  'them)')
         parser.add_argument(
+            '--tag-any', metavar='<tag>', action='append', default=[],
+            help='Filter on tags (repeat option: artifacts with at least '
+                 'one of them)')
+        parser.add_argument(
             '--property', metavar='<key=[op:]value>',
             action=parseractions.KeyValueAppendAction, default={},
             help='Filter on a field of the type, or metadata.KEY, with an '
@@ -108,6 +117,11 @@ class ListArtifact(command.Lister):
         filters = []
         if parsed_args.name is not None:
             filters.append(('name', 'eq:' + parsed_args.name))
+        if parsed_args.name_like is not None:
+            filters.append(('name', 'like:' + parsed_args.name_like))
+        if any('"' in t for t in parsed_args.tag_any):
+            raise osc_exceptions.CommandError(
+                '--tag-any cannot give a tag with a double quote; use --tag')
         filters.extend(('version', v) for v in parsed_args.versions)
         for key in ('status', 'visibility', 'member_status'):
             if getattr(parsed_args, key) is not None:
@@ -128,7 +142,8 @@ class ListArtifact(command.Lister):
             columns.extend(common.LONG_COLUMNS)
         artifacts = client.list_artifacts(
             parsed_args.type_name, filters, tags=parsed_args.tag,
-            sort=parsed_args.sort, limit=parsed_args.limit, marker=marker)
+            tags_any=parsed_args.tag_any, sort=parsed_args.sort,
+            limit=parsed_args.limit, marker=marker)
         return ([h for _k, h in columns],
                 ([common.formatted(a.get(k)) for k, _h in columns]
                  for a in artifacts))

@@ -28,9 +28,11 @@ in the list's order; and finds images by id for references.
 
 import functools
 import operator
+import re
 
 import sqlalchemy as sa
 
+from glance.artifacts import fields
 from glance.artifacts import semver
 from glance.common import exception as glance_exception
 from glance.db.artifacts import errors
@@ -542,9 +544,18 @@ def image_list(context, filters=(), sorts=(), limit=25, marker=None,
 
 # -- the data API with images ------------------------------------------------
 
+def _like(value, pattern):
+    """Whether ``value`` matches the like: filter ``pattern``, as the
+    database's like does."""
+    return re.fullmatch(''.join(
+        '.*' if p is fields.ANY_CHARS else '.' if p is fields.ONE_CHAR
+        else re.escape(p) for p in fields.like_parts(pattern)),
+        value, re.DOTALL) is not None
+
+
 _OPS = {'eq': operator.eq, 'neq': operator.ne, 'lt': operator.lt,
         'lte': operator.le, 'gt': operator.gt, 'gte': operator.ge,
-        'in': lambda v, vs: v in vs}
+        'in': lambda v, vs: v in vs, 'like': _like}
 
 
 def _includes_images(filters):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext import compiler
 from sqlalchemy.sql import visitors
 
+from glance.artifacts import fields
 from glance.db.artifacts import errors
 from glance.db.artifacts import interface
 from glance.db.artifacts import models
@@ -424,6 +425,40 @@ def artifact_delete(context, artifact_id, type_name, expect=None,
 
 # -- lists -------------------------------------------------------------------
 
+class like(sa.sql.expression.ColumnElement):
+    """``column`` matches the like: filter ``pattern`` (SQL LIKE, escaped
+    with backslash; see fields.like_parts), with case, on every database:
+    SQL LIKE on PostgreSQL and MariaDB (whose columns of ours compare
+    bytes); on SQLite, whose LIKE ignores the case of ASCII letters, the
+    same pattern as a GLOB, which keeps case (and, for a pattern that
+    starts with a literal, walks an index of the column as LIKE does)."""
+    inherit_cache = True
+    _traverse_internals = [
+        ('column', visitors.InternalTraversal.dp_clauseelement),
+        ('pattern', visitors.InternalTraversal.dp_clauseelement),
+        ('glob', visitors.InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column, pattern):
+        parts = fields.like_parts(pattern)
+        self.column = column
+        self.pattern = sa.bindparam(None, pattern, type_=sa.String())
+        self.glob = sa.bindparam(None, ''.join(
+            '*' if p is fields.ANY_CHARS else '?' if p is fields.ONE_CHAR else
+            re.sub(r'([*?[])', r'[\1]', p) for p in parts),
+            type_=sa.String())
+
+
+@compiler.compiles(like)
+def _like(element, compiler, **kw):
+    return compiler.process(element.column.like(element.pattern,
+                                                escape='\\'), **kw)
+
+
+@compiler.compiles(like, 'sqlite')
+def _like_sqlite(element, compiler, **kw):
+    return compiler.process(element.column.op('GLOB')(element.glob), **kw)
+
+
 _COMPARE = {
     'eq': lambda c, v: c == v[0],
     'neq': lambda c, v: c != v[0],
@@ -432,6 +467,7 @@ _COMPARE = {
     'gt': lambda c, v: c > v[0],
     'gte': lambda c, v: c >= v[0],
     'in': lambda c, v: c.in_(v),
+    'like': lambda c, v: like(c, v[0]),
 }
 
 

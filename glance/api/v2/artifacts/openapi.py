@@ -347,10 +347,20 @@ def _filters(type_cls):
         param = {'name': name, 'in': 'query', 'schema': {'type': 'string'},
                  'description': '[op:]value with op one of %s'
                                 % ', '.join(field.ops)}
+        if 'like' in field.ops:
+            param['description'] += (
+                ' (like: takes an SQL LIKE pattern, with case: % any '
+                'characters, _ one character, a backslash before %, _ or '
+                'a backslash for itself)')
         if name == 'tags':
             param.update(schema={'type': 'array', 'items': {
                 'type': 'string'}}, explode=True,
                 description='Artifacts with every tag given.')
+            params.append({'name': 'tags-any', 'in': 'query',
+                           'schema': {'type': 'string'},
+                           'description': 'Artifacts with at least one of '
+                           'these tags, comma-separated (a tag with a '
+                           'comma in double quotes).'})
         elif name == 'version':
             param['description'] += ', or latest'
         params.append(param)

@@ -123,10 +123,18 @@ class TestSchema(testtools.TestCase):
         with self.engine.connect() as conn:
             ctx = alembic_migration.MigrationContext.configure(conn)
             diff = autogenerate.compare_metadata(ctx, models.metadata)
+        postgresql = self.engine.dialect.name == 'postgresql'
         self.assertEqual([], [d for d in diff
-                              if not (isinstance(d, tuple) and
-                                      d[0] == 'remove_table' and
-                                      d[1].name == 'ga_alembic_version')])
+                              if not (isinstance(d, tuple) and (
+                                  d[0] == 'remove_table' and
+                                  d[1].name == 'ga_alembic_version' or
+                                  # alembic does not heed ddl_if
+                                  d[0] == 'add_index' and not postgresql and
+                                  d[1].name in models.POSTGRESQL_ONLY))])
+        indexes = {i['name'] for t in ('ga_artifacts', 'ga_properties')
+                   for i in sa.inspect(self.engine).get_indexes(t)}
+        self.assertEqual(models.POSTGRESQL_ONLY if postgresql else set(),
+                         models.POSTGRESQL_ONLY & indexes)
 
     def test_identity_is_unique_in_the_database(self):
         with self.engine.begin() as conn:
@@ -345,6 +353,13 @@ class TestSqlitePlans(_Plans):
                           'name=?)', self.plan(self.context(project),
                                                'heat_templates', 'name=n'))
 
+    def test_a_name_prefix_is_a_range_of_the_name_index(self):
+        for project in (None, 'p'):
+            self.assertIn('ga_artifacts_name_version_idx (type_name=? AND '
+                          'name>? AND name<?)', self.plan(
+                              self.context(project), 'heat_templates',
+                              'name=like:n%25'))
+
     def test_a_projects_artifacts_by_name_walk_the_owner_index(self):
         for project in (None, 'p'):
             plan = self.plan(self.context(project), 'heat_templates',
@@ -414,6 +429,18 @@ class TestMariaDBPlans(_Plans):
             self.assertEqual(('range', index),
                              (table['access_type'], table['key']), query)
 
+    def test_a_name_prefix_is_a_range_of_the_name_index(self):
+        for project in (None, 'p'):
+            # A range of the few artifacts of that prefix, then a sort.
+            step = json.loads(self.plan(
+                self.context(project), 'heat_templates',
+                'name=like:n299%25'))['query_block']['nested_loop'][0]
+            table = step['read_sorted_file']['filesort']['table']
+            self.assertEqual(('range', 'ga_artifacts_name_version_idx',
+                              ['type_name', 'name']),
+                             (table['access_type'], table['key'],
+                              table['used_key_parts']))
+
     def test_a_name_or_owner_filter_keeps_its_own_index(self):
         marker = 'marker=00000000-0000-0000-0000-000000000001'
         for query, index in [('&name=n', 'ga_artifacts_name_version_idx'),
@@ -421,6 +448,30 @@ class TestMariaDBPlans(_Plans):
             self.plan(self.context(), 'heat_templates', marker + query)
             page = [s for s, _p in self.statements if 'LIMIT' in s][0]
             self.assertNotIn('FORCE INDEX', page)
+
+
+class TestPostgreSQLPlans(_Plans):
+    """On PostgreSQL, a like: filter's prefix is an index range (of the
+    varchar_pattern_ops indexes of migration 0008): the ordinary index
+    serves LIKE only in a database whose collation is C."""
+
+    DATABASE = 'postgresql'
+    EXPLAIN = 'EXPLAIN '
+
+    def setUp(self):
+        super(TestPostgreSQLPlans, self).setUp()
+        with self.engine.begin() as conn:
+            conn.execute(models.artifacts.insert(), [_artifact_row(
+                'n%d' % i, '1.0.0', type_name='heat_templates')
+                for i in range(3000)])
+            conn.exec_driver_sql('ANALYZE ga_artifacts')
+
+    def test_a_name_prefix_is_a_range_of_the_pattern_index(self):
+        for project in (None, 'p'):
+            plan = self.plan(self.context(project), 'heat_templates',
+                             'name=like:n299%25')
+            self.assertIn('ga_artifacts_name_pattern_idx', plan)
+            self.assertIn("(name)::text ~>=~ 'n299'::text", plan)
 
 
 class TestMariaDBHeldValues(_Plans):

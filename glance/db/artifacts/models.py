@@ -27,6 +27,9 @@ STR_VALUE_MAX = 512
 DATA_NAME_MAX = 45
 #: Data names that one blob_data_used call asks about, at most.
 DATA_NAMES_MAX = 10000
+#: Indexes made on PostgreSQL alone (ddl_if): a like: filter's prefix.
+POSTGRESQL_ONLY = frozenset(('ga_artifacts_name_pattern_idx',
+                             'ga_properties_str_pattern_idx'))
 
 
 def _datetime():
@@ -76,6 +79,10 @@ artifacts = sa.Table(
     # names; see migration 0006.
     sa.Index('ga_artifacts_owner_name_idx',
              'owner', 'type_name', 'name', 'id'),
+    # A like: filter's prefix, on PostgreSQL; see migration 0008.
+    sa.Index('ga_artifacts_name_pattern_idx', 'type_name', 'name',
+             postgresql_ops={'name': 'varchar_pattern_ops'}).ddl_if(
+                 dialect='postgresql'),
     **MYSQL)
 
 properties = sa.Table(
@@ -97,6 +104,10 @@ properties = sa.Table(
              'name', 'int_value', 'artifact_id'),
     sa.Index('ga_properties_num_value_idx',
              'name', 'num_value', 'artifact_id'),
+    sa.Index('ga_properties_str_pattern_idx', 'name', 'str_value',
+             'artifact_id',
+             postgresql_ops={'str_value': 'varchar_pattern_ops'}).ddl_if(
+                 dialect='postgresql'),
     **MYSQL)
 
 VALUE_COLUMNS = ('int_value', 'num_value', 'str_value', 'text_value',

@@ -52,7 +52,9 @@ images; name=X (a name of 14 versions); owner=P&sort=name:asc; pages 2
 and 40 by next links; tags=T / tag=T; status=active; visibility=public;
 murano_packages?package_type=Library / images?package_type=Library;
 version=latest / the default list; version=gte:1.0.0&version=lt:2.0.0 /
-size_min&size_max; /v2/artifacts/all / the default list; GET by id.
+size_min&size_max; /v2/artifacts/all / the default list; GET by id;
+name=like:PREFIX% (that name without its last two digits) / name=X;
+tags-any=T,U / tag=T.
 The server serves the default types, images among them, as users get
 them; so /v2/artifacts/all lists images too. The images type's own
 shapes ("img" rows: /v2/artifacts/images / /v2/images): the default
@@ -575,8 +577,9 @@ def check_read_back(client, seeder, admin):
 SHAPES = ('default list', 'name filter', 'owner+sort', 'page 2', 'page 40',
           'tags filter', 'status filter', 'visibility', 'type field',
           'version=latest', 'version range', 'all types', 'GET by id',
-          'img list', 'img name', 'img owner+sort', 'img sort name',
-          'img page 2', 'img page 40', 'img tags', 'img status',
+          'name like', 'tags any', 'img list', 'img name',
+          'img owner+sort', 'img sort name', 'img page 2', 'img page 40',
+          'img tags', 'img status',
           'img visibility', 'img type field', 'img latest',
           'img sort version', 'img GET by id', 'all sort name',
           'all page 2')
@@ -609,6 +612,13 @@ def queries(client, seeder, role, identity, limit):
         'tags filter': ('/v2/images?tag=%s&%s' % (seeder.tag, lim),
                         '/v2/artifacts/heat_templates?tags=%s&%s'
                         % (seeder.tag, lim)),
+        # Glance has neither: against its name and its tag filter.
+        'name like': ('/v2/images?name=%s&%s' % (seeder.name, lim),
+                      '/v2/artifacts/heat_templates?name=like:%s%%25&%s'
+                      % (seeder.name[:-2], lim)),
+        'tags any': ('/v2/images?tag=%s&%s' % (seeder.tag, lim),
+                     '/v2/artifacts/heat_templates?tags-any=%s,%s&%s'
+                     % (seeder.tag, TAGS[10], lim)),
         'status filter': ('/v2/images?status=active&' + lim,
                           '/v2/artifacts/heat_templates?status=active&'
                           + lim),

@@ -14,6 +14,7 @@ ROLES = ('admin', 'member')
 SHAPES = ('default list', 'name filter', 'owner+sort', 'page 2', 'page 40',
           'tags filter', 'status filter', 'visibility', 'type field',
           'version=latest', 'version range', 'all types', 'GET by id',
+          'name like', 'tags any',
           # The images type, enabled as by default, and /all with images.
           'img list', 'img name', 'img owner+sort', 'img sort name',
           'img page 2', 'img page 40', 'img tags', 'img status',

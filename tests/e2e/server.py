@@ -132,10 +132,25 @@ class Server(object):
         with open(self.log, errors='replace') as f:
             return f.read()
 
+    #: Seconds a stopped server may take to exit: more than uWSGI's
+    #: worker-reload-mercy (60 s by default), for which its master waits
+    #: for a worker to end before it kills it.
+    STOP_WAIT = 75
+
     def stop(self, hard=False):
+        """SIGTERM (SIGKILL with ``hard``) to the server's processes; an
+        error, with the end of its log, when they have not exited after
+        STOP_WAIT seconds (they are killed then)."""
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, 9 if hard else 15)
-            self.process.wait(30)
+            try:
+                self.process.wait(self.STOP_WAIT)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait(30)
+                raise RuntimeError(
+                    'glance-api did not exit within %d s of SIGTERM:\n%s'
+                    % (self.STOP_WAIT, self.output()[-3000:]))
 
     @property
     def url(self):

@@ -148,9 +148,7 @@ class Field(object):
 
 #: The longest pattern of a like: filter (every character of the longest
 #: string escaped).
-LIKE_MAX = 2 * 255
-
-
+LIKE_MAX = 2 * STRING_MAX
 #: The wildcards of like_parts.
 ANY_CHARS, ONE_CHAR = ('%',), ('_',)
 
@@ -158,9 +156,9 @@ ANY_CHARS, ONE_CHAR = ('%',), ('_',)
 def like_parts(pattern):
     """The parts of a like: filter's pattern (SQL LIKE, escaped with
     backslash): ANY_CHARS ('%'), ONE_CHAR ('_'), and the literal strings
-    between them. InvalidValue for a backslash that does
-    not escape %, _ or another backslash, or a pattern that is too long
-    or not storable."""
+    between them. InvalidValue for a backslash that does not escape %, _
+    or another backslash, or a pattern that is too long or not
+    storable."""
     check_storable(pattern)
     if len(pattern) > LIKE_MAX:
         raise InvalidValue('a pattern has at most %d characters, got %d'

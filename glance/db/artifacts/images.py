@@ -186,6 +186,18 @@ def get_engine():
     return glance_sa_api.get_engine()
 
 
+def _usually(cond):
+    """``cond``, which most rows meet (not deleted, not hidden, a listed
+    status), marked as such on SQLite (its likely()). SQLite knows
+    nothing of Glance's tables (they have no statistics) and would
+    otherwise take the index of such a column, which nearly every row
+    shares, over that of an id or of the list's order, and read every
+    row."""
+    if get_engine().dialect.name == 'sqlite':
+        return sa.func.likely(cond, type_=sa.Boolean)
+    return cond
+
+
 def _listed_statuses():
     """The statuses of images that Glance lists (all but killed ones, as
     image_get_all with deleted=False)."""
@@ -199,18 +211,21 @@ def _listed(context, visibility_filtered, member_status):
     project's own, and shared ones of which it is a member with
     ``member_status`` (None: any). Community images of other projects
     only when the list asks for a visibility."""
-    conds = [I.c.deleted == sa.false(),
-             I.c.status.in_(_listed_statuses())]
+    conds = [_usually(I.c.deleted == sa.false()),
+             _usually(I.c.status.in_(_listed_statuses()))]
     owner = context.owner
     if not context.is_admin:
-        member = [IM.c.image_id == I.c.id, IM.c.deleted == sa.false()]
+        member = [_usually(IM.c.deleted == sa.false())]
         if owner is not None:
             member.append(IM.c.member == owner)
             if member_status is not None:
                 member.append(IM.c.status == member_status)
+        # The project's memberships, read once (not per image: SQLite
+        # would scan every membership for each shared image).
         either = [I.c.visibility.in_(('public', 'community')),
                   sa.and_(I.c.visibility == 'shared',
-                          sa.exists().where(*member))]
+                          I.c.id.in_(sa.select(IM.c.image_id)
+                                     .where(*member)))]
         if owner is not None:
             either.append(I.c.owner == owner)
         conds.append(sa.or_(*either))
@@ -326,7 +341,7 @@ def _version_key(conn):
 def _with_version():
     return I.outerjoin(VP, sa.and_(VP.c.image_id == I.c.id,
                                    VP.c.name == VERSION_PROPERTY,
-                                   VP.c.deleted == sa.false()))
+                                   _usually(VP.c.deleted == sa.false())))
 
 
 # -- columns, filters and sort keys ------------------------------------------
@@ -338,7 +353,7 @@ _CONSTANTS = (sa.sql.elements.BindParameter, sa.sql.elements.Null)
 def _property_value(name):
     return (sa.select(IP.c.value)
             .where(IP.c.image_id == I.c.id, IP.c.name == name,
-                   IP.c.deleted == sa.false())
+                   _usually(IP.c.deleted == sa.false()))
             .scalar_subquery())
 
 
@@ -409,10 +424,12 @@ class _Columns(object):
                 return sa.or_(expr.is_(None), expr != values[0])
             return compare[op](expr, values)
         if where == 'tag':
-            cond = [IT.c.image_id == I.c.id, IT.c.deleted == sa.false()]
+            cond = [IT.c.image_id == I.c.id,
+                    _usually(IT.c.deleted == sa.false())]
             held = IT.c.value
         else:
-            cond = [IP.c.image_id == I.c.id, IP.c.deleted == sa.false(),
+            cond = [IP.c.image_id == I.c.id,
+                    _usually(IP.c.deleted == sa.false()),
                     IP.c.name == spec['key']]
             held = IP.c.value
         if op == 'neq':
@@ -427,7 +444,7 @@ def _conditions(columns, context, filters, member_status):
     if not any(f['where'] == 'property' and f['field'] == 'os_hidden'
                for f in filters):
         # As GET /v2/images: hidden images are listed only when asked for.
-        conds.append(I.c.os_hidden == sa.false())
+        conds.append(_usually(I.c.os_hidden == sa.false()))
     return conds + [columns.filter(f) for f in filters]
 
 
@@ -447,11 +464,11 @@ def _children(conn, ids):
         return found
     props = sa.select(IP.c.image_id, sa.literal('p').label('kind'),
                       IP.c.name, IP.c.value).where(
-        IP.c.image_id.in_(ids), IP.c.deleted == sa.false())
+        IP.c.image_id.in_(ids), _usually(IP.c.deleted == sa.false()))
     tags = sa.select(IT.c.image_id, sa.literal('t').label('kind'),
                      IT.c.value.label('name'),
                      sa.null().label('value')).where(
-        IT.c.image_id.in_(ids), IT.c.deleted == sa.false())
+        IT.c.image_id.in_(ids), _usually(IT.c.deleted == sa.false()))
     for row in conn.execute(sa.union_all(props, tags)):
         properties, tag_list = found[row.image_id]
         if row.kind == 'p':
@@ -472,20 +489,31 @@ _ORDER_INDEXES = {'created_at': 'created_at_image_idx',
 _SEEKING_FILTERS = ('owner', 'id', 'name')
 
 
-def _walk_order_index(query, sorts, filters):
+def _seeks(filters):
+    """Whether a list has one of _SEEKING_FILTERS."""
+    return any(f['where'] == 'column' and f['column'] in _SEEKING_FILTERS
+               for f in filters)
+
+
+def _not_indexed(expr):
+    """``expr`` as SQLite's unary +, which keeps its planner from
+    walking an index of that column (for the order of a page with a
+    seeking filter, which reads fewer rows from its own index or from
+    the table)."""
+    return sa.sql.expression.UnaryExpression(
+        expr, operator=sa.sql.operators.custom_op('+'), type_=expr.type)
+
+
+def _walk_order_index(query, sorts):
     """On MariaDB (and MySQL), a page in the order of creation or
     update walks that index and stops after the page: left to choose,
     they read and sort every image for the first page (as for Glance's
-    own list), and walk only from a marker's range. Not for the filters
-    of _SEEKING_FILTERS."""
+    own list), and walk only from a marker's range. Not asked for a list
+    with one of _SEEKING_FILTERS."""
     first = sorts[0] if sorts else {'where': 'column', 'column': 'id'}
-    index = (_ORDER_INDEXES.get(first.get('column'))
-             if first['where'] == 'column' else None)
-    if index is None or any(f['where'] == 'column' and
-                            f['column'] in _SEEKING_FILTERS
-                            for f in filters):
+    if first['where'] != 'column' or first['column'] not in _ORDER_INDEXES:
         return query
-    hint = 'FORCE INDEX (%s)' % index
+    hint = 'FORCE INDEX (%s)' % _ORDER_INDEXES[first['column']]
     return (query.with_hint(I, hint, dialect_name='mysql')
             .with_hint(I, hint, dialect_name='mariadb'))
 
@@ -524,19 +552,24 @@ def image_list(context, filters=(), sorts=(), limit=25, marker=None,
             after = list(row)
         if after is not None:
             conds.append(sqlalchemy_api._after(keys, list(after)))
+        seeks = _seeks(filters)
         order = []
         for expr, direction in keys:
             if isinstance(expr, _CONSTANTS):
                 # The same for every image (type_name, activated_at...):
                 # no order, and PostgreSQL refuses a constant in ORDER BY.
                 continue
+            if (seeks and not order and conn.dialect.name == 'sqlite' and
+                    isinstance(expr, sa.Column)):
+                expr = _not_indexed(expr)
             if sqlalchemy_api._nullable(expr):
                 order.append(sa.case((expr.is_(None), 1), else_=0))
             order.append(expr.asc() if direction == 'asc' else expr.desc())
         query = (sa.select(*[I.c[c] for c in _IMAGE_COLUMNS])
                  .select_from(source).where(*conds).order_by(*order)
                  .limit(limit))
-        query = _walk_order_index(query, sorts, filters)
+        if not seeks:
+            query = _walk_order_index(query, sorts)
         rows = conn.execute(query).fetchall() if limit else []
         children = _children(conn, [r.id for r in rows])
     return [_record(r._mapping, *children[r.id]) for r in rows]

@@ -340,6 +340,12 @@ class TestSqlitePlans(_Plans):
             self.assertWalks('ga_artifacts_created_idx', self.plan(
                 self.context(project), 'all'))
 
+    def test_all_types_by_name_walk_the_name_index(self):
+        for project in (None, 'p'):
+            for order in ('asc', 'desc'):
+                self.assertWalks('ga_artifacts_name_idx', self.plan(
+                    self.context(project), 'all', 'sort=name:' + order))
+
     def test_a_marker_is_a_seek_in_the_order_index(self):
         plan = self.plan(self.context('p'), 'heat_templates',
                          'marker=00000000-0000-0000-0000-000000000001')
@@ -542,10 +548,19 @@ class TestMariaDBPlans(_Plans):
                 self.context(project), 'heat_templates',
                 'name=like:n299%25'))['query_block']['nested_loop'][0]
             table = step['read_sorted_file']['filesort']['table']
-            self.assertEqual(('range', 'ga_artifacts_name_version_idx',
-                              ['type_name', 'name']),
-                             (table['access_type'], table['key'],
-                              table['used_key_parts']))
+            # Of the type's names, or (migration 0009) of every type's.
+            self.assertIn((table['access_type'], table['key'],
+                           table['used_key_parts']),
+                          [('range', 'ga_artifacts_name_version_idx',
+                            ['type_name', 'name']),
+                           ('range', 'ga_artifacts_name_idx', ['name'])])
+
+    def test_all_types_by_name_walk_the_name_index(self):
+        for project in (None, 'p'):
+            table = self.table_plan(self.context(project), 'all',
+                                    'sort=name:asc')
+            self.assertEqual(('index', 'ga_artifacts_name_idx'),
+                             (table['access_type'], table['key']))
 
     def test_a_name_or_owner_filter_keeps_its_own_index(self):
         marker = 'marker=00000000-0000-0000-0000-000000000001'
@@ -578,6 +593,12 @@ class TestPostgreSQLPlans(_Plans):
                              'name=like:n299%25')
             self.assertIn('ga_artifacts_name_pattern_idx', plan)
             self.assertIn("(name)::text ~>=~ 'n299'::text", plan)
+
+    def test_all_types_by_name_walk_the_name_index(self):
+        for project in (None, 'p'):
+            plan = self.plan(self.context(project), 'all', 'sort=name:asc')
+            self.assertIn('Index Scan using ga_artifacts_name_idx', plan)
+            self.assertNotIn('Sort', plan)
 
 
 class TestMariaDBHeldValues(_Plans):

@@ -50,6 +50,7 @@ LARGE_CATALOG = {
         ('type_name', 'created_at', 'id'): [100000, 1, 1],
         ('type_name', 'updated_at', 'id'): [100000, 1, 1],
         ('created_at', 'id'): [1, 1],
+        ('name', 'id'): [10, 1],
         ('owner', 'type_name', 'name', 'id'): [1000, 250, 3, 1]}),
     'ga_properties': (5000000, {
         ('artifact_id', 'name'): [5, 2],

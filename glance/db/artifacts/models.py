@@ -75,6 +75,8 @@ artifacts = sa.Table(
     sa.Index('ga_artifacts_type_updated_idx',
              'type_name', 'updated_at', 'id'),
     sa.Index('ga_artifacts_created_idx', 'created_at', 'id'),
+    # Every type in the order of names; see migration 0009.
+    sa.Index('ga_artifacts_name_idx', 'name', 'id'),
     # A project's artifacts, and those of a type in the order of their
     # names; see migration 0006.
     sa.Index('ga_artifacts_owner_name_idx',

@@ -50,6 +50,9 @@ class TestBenchmarkList(testtools.TestCase):
             r'^(admin|member) +default list +25/25 ', re.M))
         self.assertRegex(out, re.compile(
             r'^targets met: (yes|no) \(\d+ of \d+ rows\)$', re.M))
+        self.assertRegex(out, re.compile(
+            r'^server RSS: [\d.]+ MiB idle; peak growth while measuring '
+            r'-?[\d.]+ MiB \(target < 64 MiB\)$', re.M))
         # What does not depend on timing: an artifact GET is two SQL
         # statements (the artifact, then what it owns), a first page too.
         for role in ROLES:

@@ -402,12 +402,17 @@ def read(context, artifact, row, part, destination_ip):
     return _exactly(data, end - start, row, sent)
 
 
+def _shown_blob(row):
+    return row['field'] + ('/' + row['key'] if row['key'] else '')
+
+
 def _exactly(data, length, row, sent):
     """``length`` bytes of ``data``, then ``sent()`` once the last of
     them is out (the WSGI server asks for more only after writing what it
-    has; a download broken off ends before). Data that ends early breaks
-    off the response (the client sees it short of Content-Length) and is
-    logged."""
+    has; a download broken off ends before). Data that ends early, or
+    whose reading fails, breaks off the response (the client sees it
+    short of Content-Length); glance-api's log says which and why."""
+    total = length
     try:
         for chunk in data:
             chunk = chunk[:length]
@@ -416,6 +421,15 @@ def _exactly(data, length, row, sent):
                 yield chunk
             if length == 0:
                 break
+    except GeneratorExit:
+        raise
+    except Exception as e:
+        LOG.error('Reading the data of blob %s at %s from its store failed '
+                  'after %d of %d bytes; the download is broken off: %s: %s',
+                  _shown_blob(row), store.shown(row['location']),
+                  total - length, total,
+                  type(e).__name__, e)
+        raise
     finally:
         close = getattr(data, 'close', None)
         if close is not None:
@@ -423,7 +437,6 @@ def _exactly(data, length, row, sent):
     if length == 0:
         sent()
         return
-    LOG.error('The data of blob %s%s at %s ended %d bytes early in its '
-              'store', row['field'], '/' + row['key'] if row['key'] else '',
-              row['location'], length)
+    LOG.error('The data of blob %s at %s ended %d bytes early in its '
+              'store', _shown_blob(row), store.shown(row['location']), length)
     raise exception.StoreUnavailable('The blob data ended early.')

@@ -170,7 +170,7 @@ def _datadirs(store):
     return []
 
 
-def _shown(value):
+def shown(value):
     """``value`` (a location, a backend name, an upload id) as the log
     shows it: credentials of a URI left out, at most SHOWN characters,
     control characters escaped."""
@@ -332,7 +332,7 @@ def _checked(backend, location):
         return check_location(backend, location)
     except exception.LocationRefused as e:
         LOG.error('Refused blob data location %s of backend %s: %s',
-                  _shown(location), _shown(backend), e.reason)
+                  shown(location), shown(backend), e.reason)
         raise
 
 
@@ -374,8 +374,8 @@ def _check_produced(backend, location):
     except exception.LocationRefused as e:
         LOG.error('glance_store wrote blob data to %s in backend %s, where '
                   'the location check refuses it (%s); the garbage '
-                  'collector may find it.', _shown(location),
-                  _shown(backend), e.reason)
+                  'collector may find it.', shown(location),
+                  shown(backend), e.reason)
         raise exception.StoreUnavailable(
             'The store wrote the data to a location that this service '
             'refuses (%s); see the glance-api log.' % e.reason)
@@ -514,7 +514,7 @@ def delete(backend, location):
         pass
     except Exception as e:
         LOG.error('Could not delete blob data %s from backend %s: %s',
-                  _shown(location), _shown(backend), e)
+                  shown(location), shown(backend), e)
         return False
     return True
 
@@ -533,11 +533,11 @@ def delete_partial(backend, upload_id):
         _delete_partial(_our_store(backend), backend, name)
     except exception.LocationRefused as e:
         LOG.error('Refused to look for partial data of upload %s in '
-                  'backend %s: %s', _shown(upload_id), _shown(backend),
+                  'backend %s: %s', shown(upload_id), shown(backend),
                   e.reason)
     except Exception as e:
         LOG.error('Could not look for partial data of upload %s in backend '
-                  '%s: %s', _shown(upload_id), _shown(backend), e)
+                  '%s: %s', shown(upload_id), shown(backend), e)
 
 
 def _delete_partial(store, backend, name):
@@ -638,7 +638,7 @@ def _file_list(backend, store):
 def _delete_listed(backend, location):
     if not delete(backend, location):
         raise exception.StoreUnavailable('%s was not deleted (see the '
-                                         'log)' % _shown(location))
+                                         'log)' % shown(location))
 
 
 def _s3_list(store):

@@ -279,8 +279,10 @@ class GarbageTests(object):
             except http.client.IncompleteRead as e:
                 self.fail('The data of %s broke off after %d bytes. What '
                           'glance-api logged of errors, deletes and '
-                          'collections:\n%s'
-                          % (url, len(e.partial), self.log_excerpt()))
+                          'collections:\n%s\nThe end of the WSGI '
+                          "server's log:\n%s"
+                          % (url, len(e.partial), self.log_excerpt(),
+                             self.server.output()[-3000:]))
             self.assertEqual((200, md5),
                              (status, hashlib.md5(body).hexdigest()))
         # Nothing else is left once the collector has had its turn.
@@ -378,6 +380,32 @@ class TestS3(StoreTest):
         self.assertEqual(204, self.server.request('DELETE',
                                                   art['self'])[0])
         self.assertEqual({}, self.data())
+
+
+class BrokenDataTests(object):
+    """Data that a store gives short of the blob's size."""
+
+    def test_data_ending_early_in_its_store_breaks_off_and_is_logged(self):
+        art = self.create()
+        data = os.urandom(300000)
+        self.assertEqual(204, self.put(art, data)[0])
+        [name] = self.data()
+        self.leave(name, data[:100000])        # the store lost its end
+        with testtools.ExpectedException(http.client.IncompleteRead):
+            self.get(art)
+        self.assertIn('ended 200000 bytes early in its store',
+                      self.log_excerpt())
+        # A range that the data still holds is whole.
+        self.assertEqual((206, data[:10]), self.get(
+            art, {'Range': 'bytes=0-9'})[::2])
+
+
+class TestBrokenDataOnFiles(BrokenDataTests, StoreTest):
+    STORE = 'file'
+
+
+class TestBrokenDataOnS3(BrokenDataTests, StoreTest):
+    STORE = 's3'
 
 
 class MemoryTests(object):

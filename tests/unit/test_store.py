@@ -329,10 +329,10 @@ class TestEntryPointsCheck(FileStoreTest):
 
     def test_logged_locations_are_cut_and_leave_credentials_out(self):
         self.assertEqual(repr('s3://***@host/bucket/key'),
-                         store._shown('s3://user:secret@host/bucket/key'))
-        shown = store._shown('file:///' + 'x' * 1000 + '\n')
+                         store.shown('s3://user:secret@host/bucket/key'))
+        shown = store.shown('file:///' + 'x' * 1000 + '\n')
         self.assertEqual(repr('file:///' + 'x' * 192 + '...'), shown)
-        self.assertEqual(repr('a\nb'), store._shown('a\nb'))
+        self.assertEqual(repr('a\nb'), store.shown('a\nb'))
 
     def test_upload_ids_must_be_lowercase_uuids(self):
         upload_id = str(uuid.uuid4())

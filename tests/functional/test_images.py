@@ -592,3 +592,48 @@ class TestImageVersionsInTheDatabase(ImagesTest):
             keys = [k for j, (k, _id) in enumerate(
                 by_id[x] for x in by_id) if j % 3 == i]
             self.assertEqual({max(keys)}, highest['v-%d' % i])
+
+
+class TestImagesWithoutNames(ImagesTest):
+    """Glance's images may have no name: sorted by name, they come last
+    in either direction (as artifacts' nulls do on every database), and
+    pages by next links cross them."""
+
+    def test_images_without_a_name_come_last_in_either_direction(self):
+        admin = _context('p-admin', admin=True)
+        db = glance_db.get_api()
+        made = {}
+        self.forget_images(made)
+        for name in ('nn-b', None, 'nn-a', None, 'nn-c'):
+            image = db.image_create(admin, {
+                'name': name, 'owner': 'p-nn', 'visibility': 'private',
+                'status': 'active', 'disk_format': 'raw',
+                'container_format': 'bare', 'min_disk': 0, 'min_ram': 0,
+                'protected': False, 'properties': {}})
+            made[image['id']] = name
+        unnamed = sorted(i for i, n in made.items() if n is None)
+        owner = [{'where': 'column', 'column': 'owner', 'op': 'eq',
+                  'values': ['p-nn']}]
+        for direction, named in (('asc', ['nn-a', 'nn-b', 'nn-c']),
+                                 ('desc', ['nn-c', 'nn-b', 'nn-a'])):
+            found = images.image_list(
+                admin, owner, [{'where': 'column', 'column': 'name',
+                                'dir': direction}], limit=100)
+            self.assertEqual(
+                named + [None, None], [r['name'] for r in found], direction)
+            self.assertEqual(
+                sorted(unnamed, reverse=direction == 'desc'),
+                [r['id'] for r in found[3:]], direction)
+            # Two at a time, after each page's last image.
+            paged, marker = [], None
+            while True:
+                page = images.image_list(
+                    admin, owner, [{'where': 'column', 'column': 'name',
+                                    'dir': direction}], limit=2,
+                    marker=marker)
+                if not page:
+                    break
+                paged += page
+                marker = page[-1]['id']
+            self.assertEqual([r['id'] for r in found],
+                             [r['id'] for r in paged], direction)

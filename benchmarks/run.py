@@ -138,7 +138,11 @@ class PeakRSS(threading.Thread):
 
     def sample(self):
         total = 0
-        for p in [self.root] + self.root.children(recursive=True):
+        try:
+            tree = [self.root] + self.root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            return 0        # the server is gone: its failure says why
+        for p in tree:
             try:
                 total += p.memory_info().rss
             except psutil.NoSuchProcess:

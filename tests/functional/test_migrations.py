@@ -20,14 +20,25 @@ from tests import base
 from tests import databases
 
 
-def _database(test, root):
-    """A new empty database of the kind GA_TEST_DATABASE names."""
+def _database(test, root, which=None, sqlite_name='db.sqlite'):
+    """A new empty database of the kind ``which`` names (by default, of
+    the kind GA_TEST_DATABASE names)."""
     try:
-        url, drop = databases.create(root, sqlite_name='db.sqlite')
+        url, drop = databases.create(root, which, sqlite_name=sqlite_name)
     except databases.Unavailable as e:
         base.unavailable(e)
     test.addCleanup(drop)
     return url
+
+
+def _engine(test, prefix, which, sqlite_name):
+    """An engine on a new empty database of the kind ``which`` names,
+    in a temporary directory; all removed after the test."""
+    root, cleanup = base.make_tempdir(prefix)
+    test.addCleanup(cleanup)
+    engine = sa.create_engine(_database(test, root, which, sqlite_name))
+    test.addCleanup(engine.dispose)
+    return engine
 
 
 def _artifact_row(name, version, owner='p', **columns):
@@ -246,16 +257,8 @@ class _Plans(testtools.TestCase):
 
     def setUp(self):
         super(_Plans, self).setUp()
-        root, cleanup = base.make_tempdir('ga-plans-')
-        self.addCleanup(cleanup)
-        try:
-            url, drop = databases.create(root, self.DATABASE,
-                                         sqlite_name='plans.sqlite')
-        except databases.Unavailable as e:
-            base.unavailable(e)
-        self.addCleanup(drop)
-        self.engine = sa.create_engine(url)
-        self.addCleanup(self.engine.dispose)
+        self.engine = _engine(self, 'ga-plans-', self.DATABASE,
+                              'plans.sqlite')
         migration.upgrade(self.engine)
         from glance.db.artifacts import sqlalchemy_api
         self.api = sqlalchemy_api
@@ -405,15 +408,8 @@ class _ImagePlans(testtools.TestCase):
 
     def setUp(self):
         super(_ImagePlans, self).setUp()
-        root, cleanup = base.make_tempdir('ga-image-plans-')
-        self.addCleanup(cleanup)
-        try:
-            url, drop = databases.create(root, self.DATABASE)
-        except databases.Unavailable as e:
-            base.unavailable(e)
-        self.addCleanup(drop)
-        self.engine = sa.create_engine(url)
-        self.addCleanup(self.engine.dispose)
+        self.engine = _engine(self, 'ga-image-plans-', self.DATABASE,
+                              'glance.sqlite')
         from glance.db.sqlalchemy import models as glance_models
         glance_models.register_models(self.engine)
         from glance.db.artifacts import images

@@ -560,6 +560,14 @@ class TestMariaDBImagePlans(_ImagePlans):
             self.assertEqual(('index', 'created_at_image_idx'),
                              self.keys(project)['images'])
 
+    def test_hidden_images_sorted_by_name_are_found_by_their_index(self):
+        hidden = [{'where': 'property', 'field': 'os_hidden',
+                   'column': 'bool_value', 'key': None, 'op': 'eq',
+                   'values': [True]}]
+        by_name = [{'where': 'column', 'column': 'name', 'dir': 'asc'}]
+        self.assertEqual(('ref', 'os_hidden_image_idx'), self.keys(
+            filters=hidden, sorts=by_name)['images'])
+
 
 class TestMariaDBPlans(_Plans):
     """On MariaDB, a page after a marker seeks to the marker in the order

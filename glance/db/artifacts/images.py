@@ -437,12 +437,16 @@ class _Columns(object):
         return sa.exists().where(*cond, compare[op](held, values))
 
 
+def _hidden_asked(filters):
+    return any(f['where'] == 'property' and f['field'] == 'os_hidden'
+               for f in filters)
+
+
 def _conditions(columns, context, filters, member_status):
     visibility_filtered = any(f['where'] == 'column' and
                               f['column'] == 'visibility' for f in filters)
     conds = _listed(context, visibility_filtered, member_status)
-    if not any(f['where'] == 'property' and f['field'] == 'os_hidden'
-               for f in filters):
+    if not _hidden_asked(filters):
         # As GET /v2/images: hidden images are listed only when asked for.
         conds.append(_usually(I.c.os_hidden == sa.false()))
     return conds + [columns.filter(f) for f in filters]
@@ -520,13 +524,14 @@ def _not_indexed(expr):
 _COMMON_INDEXES = ('ix_images_deleted', 'os_hidden_image_idx')
 
 
-def _index_hints(query, sorts, seeks):
+def _index_hints(query, sorts, filters, seeks):
     """On MariaDB (and MySQL), a page in the order of creation or update
     walks that index and stops after the page (left to choose, they read
     and sort every image for the first page, as for Glance's own list,
     and walk only from a marker's range); with a filter of
     _SEEKING_FILTERS (``seeks``) or another order, the indexes of
-    _COMMON_INDEXES and of the order are not used, so that the filter's
+    _COMMON_INDEXES (but that of os_hidden for a list of hidden images,
+    which are few) and of the order are not used, so that the filter's
     own index, or a scan of the table, finds the page's images."""
     first = sorts[0] if sorts else {'where': 'column', 'column': 'id'}
     order = (_ORDER_INDEXES.get(first['column'])
@@ -534,8 +539,10 @@ def _index_hints(query, sorts, seeks):
     if order is not None and not seeks:
         hint = 'FORCE INDEX (%s)' % order
     else:
+        common = _COMMON_INDEXES if not _hidden_asked(filters) else (
+            'ix_images_deleted',)
         hint = 'IGNORE INDEX (%s)' % ', '.join(
-            _COMMON_INDEXES + ((order,) if order else ()))
+            common + ((order,) if order else ()))
     return (query.with_hint(I, hint, dialect_name='mysql')
             .with_hint(I, hint, dialect_name='mariadb'))
 
@@ -594,7 +601,7 @@ def image_list(context, filters=(), sorts=(), limit=25, marker=None,
         query = (sa.select(*[I.c[c] for c in _IMAGE_COLUMNS])
                  .select_from(source).where(*conds).order_by(*order)
                  .limit(limit))
-        query = _index_hints(query, sorts, seeks)
+        query = _index_hints(query, sorts, filters, seeks)
         rows = conn.execute(query).fetchall() if limit else []
         children = _children(conn, [r.id for r in rows])
     return [_record(r._mapping, *children[r.id]) for r in rows]

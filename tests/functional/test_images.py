@@ -3,9 +3,11 @@ through Glance's database API with the caller's context, in the list of
 every type, and as the targets of references. The images are made with
 Glance's own /v2/images API through the same pipeline."""
 
+import datetime
 import hashlib
 import urllib.parse
 
+import fixtures
 from oslo_config import cfg
 
 from glance import context as glance_context
@@ -292,7 +294,9 @@ class TestImagesLists(ImagesTest):
 
     def test_pages_by_next_links_give_the_whole_list_once(self):
         for query in ('', '&sort=name:asc,version:desc',
-                      '&sort=created_at:asc', '&version=latest'):
+                      '&sort=created_at:asc', '&version=latest',
+                      '&sort=version:desc',
+                      '&version=latest&sort=version:asc'):
             whole = self.walk(IMAGES + '?limit=100' + query)
             self.assertEqual(whole, self.walk(IMAGES + '?limit=2' + query),
                              query)
@@ -637,3 +641,146 @@ class TestImagesWithoutNames(ImagesTest):
                 marker = page[-1]['id']
             self.assertEqual([r['id'] for r in found],
                              [r['id'] for r in paged], direction)
+
+
+class TestImageVersionIndex(ImagesTest):
+    """``version=latest`` and ``sort=version`` over images walk our own
+    index of image versions (glance.db.artifacts.image_versions), which
+    follows Glance's tables: every change made through /v2/images shows
+    in the next list; a change committed late (within LAG of its
+    updated_at) is still read; while the index is behind, lists are
+    computed from Glance's tables and say the same. In registry mode
+    glance-api computes them always: the lists here hold in both."""
+
+    def setUp(self):
+        super(TestImageVersionIndex, self).setUp()
+        from glance.db.artifacts import image_versions
+        self.index = image_versions
+
+    def latest(self, who=OWNER, query='&sort=name:asc'):
+        body = self.get(IMAGES + '?version=latest&limit=100' + query, who)
+        return [(a['name'], a['version']) for a in body['artifacts']]
+
+    def entries(self, ids):
+        """{image id: (name, version key)} of the index, after a refresh
+        that read everything."""
+        self.assertTrue(self.index.refresh(images.get_engine()))
+        G = self.index.G
+        with images.get_engine().connect() as conn:
+            return {r.image_id: (r.name, r.version_key) for r in conn.execute(
+                G.select().where(G.c.image_id.in_(list(ids))))}
+
+    def patch(self, image, changes):
+        resp = self.request(
+            'PATCH', '/v2/images/%s' % image['id'], body=changes,
+            identity=OWNER,
+            content_type='application/openstack-images-v2.1-json-patch')
+        self.assertEqual(200, resp.status_int, resp.text)
+
+    def test_renames_new_versions_and_deletions_show_in_the_next_list(self):
+        a1 = self.image(name='ix-app', artifact_version='1.0.0')
+        a2 = self.image(name='ix-app', artifact_version='2.0.0')
+        b1 = self.image(name='ix-base', artifact_version='1.0.0')
+        self.assertEqual([('ix-app', '2.0.0'), ('ix-base', '1.0.0')],
+                         self.latest())
+        self.patch(a2, [{'op': 'replace', 'path': '/name',
+                         'value': 'ix-base'}])
+        self.assertEqual([('ix-app', '1.0.0'), ('ix-base', '2.0.0')],
+                         self.latest())
+        self.patch(a1, [{'op': 'replace', 'path': '/artifact_version',
+                         'value': '3.0.0-rc.1'}])
+        self.assertEqual([('ix-app', '3.0.0-rc.1'), ('ix-base', '2.0.0')],
+                         self.latest())
+        self.assertEqual(
+            ['3.0.0-rc.1', '2.0.0', '1.0.0'],
+            [a['version'] for a in self.get(
+                IMAGES + '?sort=version:desc&name=in:ix-app,ix-base')[
+                    'artifacts']])
+        self.assertEqual(204, self.request(
+            'DELETE', '/v2/images/%s' % a2['id'], identity=OWNER).status_int)
+        self.assertEqual([('ix-app', '3.0.0-rc.1'), ('ix-base', '1.0.0')],
+                         self.latest())
+        self.assertEqual(
+            {a1['id']: ('ix-app', images._python_key('3.0.0-rc.1')),
+             # Glance deleted its properties with it.
+             a2['id']: ('ix-base', images._python_key('0.0.0')),
+             b1['id']: ('ix-base', images._python_key('1.0.0'))},
+            self.entries([a1['id'], a2['id'], b1['id']]))
+
+    def test_a_change_committed_late_within_the_margin_is_read(self):
+        # A transaction that took updated_at half a minute before it
+        # committed (or a host whose clock is behind): the next refresh
+        # reads it although an earlier one passed that time.
+        image = self.image(name='ix-late', artifact_version='1.0.0')
+        self.entries([image['id']])
+        from glance.db.sqlalchemy import models as glance_models
+        table = glance_models.Image.__table__
+        earlier = (datetime.datetime.utcnow() -
+                   datetime.timedelta(seconds=30)).replace(microsecond=0)
+        with images.get_engine().begin() as conn:
+            conn.execute(table.update().where(table.c.id == image['id'])
+                         .values(name='ix-later', updated_at=earlier))
+        self.assertEqual(
+            {image['id']: ('ix-later', images._python_key('1.0.0'))},
+            self.entries([image['id']]))
+        self.assertEqual([('ix-later', '1.0.0')],
+                         self.latest(query='&name=ix-later'))
+
+    def test_while_the_index_is_behind_lists_are_computed_alike(self):
+        # Names that MariaDB's collation of Glance's names would take for
+        # one are different names on every database, in either path; an
+        # image without a name shares it with none.
+        for name, version in (
+                ('ix-Web', '1.0.0'), ('ix-web', '2.0.0'),
+                ('ix-web ', '0.5.0'), ('ix-web', '1.5.0'), (None, '1.0.0'),
+                (None, '4.0.0')):
+            self.image(name=name, artifact_version=version)
+        expected_latest = [('ix-Web', '1.0.0'), ('ix-web', '2.0.0'),
+                           ('ix-web ', '0.5.0'), (None, '1.0.0'),
+                           (None, '4.0.0')]
+        expected_order = ['4.0.0', '2.0.0', '1.5.0', '1.0.0', '1.0.0',
+                          '0.5.0']
+        query = '&owner=img-owner&sort=name:asc'
+
+        def lists():
+            order = self.get(IMAGES + '?owner=img-owner&sort=version:desc')
+            return (self.latest(query=query),
+                    [a['version'] for a in order['artifacts']])
+
+        # More changes within the margin than a refresh reads: the index
+        # cannot be brought up to date, and lists are computed.
+        self.useFixture(fixtures.MonkeyPatch(
+            'glance.db.artifacts.image_versions.BATCH', 2))
+        self.assertFalse(self.index.refresh(images.get_engine()))
+        self.assertEqual((expected_latest, expected_order), lists())
+        self.assertFalse(self.index.refresh(images.get_engine()))
+        # A first pass over images that changed long ago (as after an
+        # upgrade that brings the index; here every image of this
+        # database, its earlier tests' too) reads a batch at a time until
+        # the index is up to date.
+        from glance.db.sqlalchemy import models as glance_models
+        table = glance_models.Image.__table__
+        with images.get_engine().begin() as conn:
+            conn.execute(table.update().values(
+                updated_at=datetime.datetime.utcnow() -
+                self.index.LAG * 2))
+            conn.execute(self.index.G.delete())
+            conn.execute(self.index.S.delete())
+        refreshes = 1
+        while not self.index.refresh(images.get_engine()):
+            refreshes += 1
+            self.assertLess(refreshes, 1000, 'the index never caught up')
+        self.assertGreater(refreshes, 1)
+        self.assertEqual((expected_latest, expected_order), lists())
+
+    def test_latest_is_the_highest_version_the_caller_lists(self):
+        self.image(ADMIN, name='ix-shared', artifact_version='1.0.0',
+                   visibility='public')
+        self.image(name='ix-shared', artifact_version='2.0.0',
+                   visibility='private')
+        self.assertEqual([('ix-shared', '2.0.0')],
+                         self.latest(query='&name=ix-shared'))
+        self.assertEqual([('ix-shared', '1.0.0')],
+                         self.latest(OTHER, query='&name=ix-shared'))
+        self.assertEqual([('ix-shared', '1.0.0')], self.latest(
+            query='&name=ix-shared&visibility=public'))

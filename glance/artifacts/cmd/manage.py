@@ -37,11 +37,24 @@ def _engine():
 
 
 def db_sync():
-    """Create or upgrade the glance-artifacts tables (idempotent)."""
+    """Create or upgrade the glance-artifacts tables (idempotent), and
+    index Glance's images by name and version."""
     engine = _engine()
     migration.upgrade(engine)
     print('glance-artifacts database is at revision %s'
           % migration.current(engine))
+    if not sa.inspect(engine).has_table('images'):
+        return    # Glance's own tables come later (glance-manage db sync)
+    from glance.db.artifacts import image_versions
+    try:
+        read = image_versions.fill(engine)
+    except sa.exc.DBAPIError as e:
+        # As on a registry's host whose database user may not read
+        # Glance's tables: glance-api fills the index as it lists.
+        print('Glance\'s images were not indexed by version: %s' % e.orig)
+        return
+    if read:
+        print('indexed the versions of %d images' % read)
 
 
 def db_version():

@@ -66,6 +66,10 @@ LARGE_CATALOG = {
     'ga_members': (100000, {
         ('artifact_id', 'member'): [2, 1],
         ('member', 'status'): [100, 50]}),
+    'ga_image_versions': (1000000, {
+        ('image_id',): [1],
+        ('name', 'version_key', 'image_id'): [10, 2, 1],
+        ('version_key', 'image_id'): [1000, 1]}),
     'ga_blobs': (1000000, {
         ('artifact_id', 'field', 'key'): [1, 1, 1],
         ('data_name',): [1]}),

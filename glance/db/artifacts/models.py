@@ -209,3 +209,31 @@ pending_deletes = sa.Table(
     sa.Index('ga_pending_deletes_due_idx', 'delete_after'),
     sa.Index('ga_pending_deletes_data_name_idx', 'data_name'),
     **MYSQL)
+
+# Glance's images by name and artifact version, which Glance's tables do
+# not index: ``version=latest`` and ``sort=version`` over images walk
+# these instead of computing every image's version; see
+# glance.db.artifacts.image_versions and migration 0010. Nothing of an
+# image but its id, name and version key.
+image_versions = sa.Table(
+    'ga_image_versions', metadata,
+    sa.Column('image_id', sa.String(36), primary_key=True),
+    sa.Column('name', sa.String(NAME_MAX)),
+    sa.Column('version_key', sa.String(VERSION_KEY_MAX), nullable=False),
+    sa.Index('ga_image_versions_name_idx', 'name', 'version_key',
+             'image_id'),
+    sa.Index('ga_image_versions_key_idx', 'version_key', 'image_id'),
+    **MYSQL)
+
+# How far ga_image_versions has read Glance's images: a first pass by id
+# (``cursor_id``) until ``filled``, then by the time of their last change
+# (``cursor_at``, ``cursor_id``). One row, id 1.
+image_versions_state = sa.Table(
+    'ga_image_versions_state', metadata,
+    sa.Column('id', sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column('filled', sa.Boolean, nullable=False),
+    sa.Column('fill_started_at', _datetime()),
+    sa.Column('cursor_at', _datetime()),
+    sa.Column('cursor_id', sa.String(36), nullable=False,
+              server_default=''),
+    **MYSQL)

@@ -466,13 +466,16 @@ class _ImagePlans(testtools.TestCase):
         sa.event.listen(self.engine, 'before_cursor_execute',
                         self._capture)
         now = datetime.datetime.utcnow()
+        # Changed long ago (the index of versions reads them in its first
+        # pass, not again after).
+        changed = now - datetime.timedelta(days=1)
         with self.engine.begin() as conn:
             conn.execute(glance_models.Image.__table__.insert(), [dict(
                 id='00000000-0000-0000-0000-%012d' % i, name='i%d' % i,
                 status='active', owner='p%d' % (i % 50),
                 visibility=('public' if i % 10 == 0 else 'private'),
                 created_at=now + datetime.timedelta(seconds=i),
-                updated_at=now, deleted=False, min_disk=0, min_ram=0,
+                updated_at=changed, deleted=False, min_disk=0, min_ram=0,
                 protected=False, os_hidden=False)
                 for i in range(self.IMAGES)])
             conn.execute(glance_models.ImageTag.__table__.insert(), dict(
@@ -650,7 +653,6 @@ class TestMariaDBImagePlans(_ImagePlans):
         self.assertEqual(('ref', 'os_hidden_image_idx'), self.keys(
             filters=hidden, sorts=by_name)['images'])
 
-
     def test_the_version_order_walks_our_version_index_by_image_ids(self):
         # Image ids of our index are in Glance's collation: through a
         # conversion each image would be a scan, not its primary key.
@@ -678,9 +680,10 @@ class TestMariaDBImagePlans(_ImagePlans):
 
 class TestPostgreSQLImagePlans(_ImagePlans):
     """On PostgreSQL, lists by version walk our index of image versions
-    and stop after the page, for an admin and for a member alike (whose
-    memberships are one array read before the page, not a subplan that
-    PostgreSQL's estimate would charge to every image looked up)."""
+    (or the order of creation, asking it per image) and stop after the
+    page, for an admin and for a member alike: no hash of every image the
+    caller lists. (At 100,000 images the member's page also needs its
+    memberships read as one array before it: benchmarks/list.py.)"""
 
     DATABASE = 'postgresql'
     IMAGES = 5000
@@ -688,7 +691,7 @@ class TestPostgreSQLImagePlans(_ImagePlans):
     def setUp(self):
         super(TestPostgreSQLImagePlans, self).setUp()
         self.indexed()
-        with self.engine.connect() as conn:
+        with self.engine.begin() as conn:
             conn.exec_driver_sql('ANALYZE')
 
     def plan(self, *args, **kwargs):
@@ -701,8 +704,8 @@ class TestPostgreSQLImagePlans(_ImagePlans):
         for project in (None, 'p1'):
             plan = self.plan(project, sorts=[
                 {'where': 'column', 'column': 'version_key', 'dir': 'desc'}])
-            self.assertIn('Index Only Scan Backward using '
-                          'ga_image_versions_key_idx', plan)
+            self.assertIn('Scan Backward using ga_image_versions_key_idx',
+                          plan)
             self.assertIn('Index Scan using images_pkey', plan)
             self.assertNotIn('Sort', plan)
             self.assertNotIn('Hash', plan)
@@ -712,8 +715,9 @@ class TestPostgreSQLImagePlans(_ImagePlans):
             plan = self.plan(project, latest=True)
             self.assertIn('Index Scan Backward using created_at_image_idx',
                           plan)
-            self.assertIn('Index Only Scan using ga_image_versions_name_idx '
-                          'on ga_image_versions g2', plan)
+            # Per image of the page: a subplan, not a join of every image.
+            self.assertIn('SubPlan', plan)
+            self.assertIn('ga_image_versions_name_idx', plan)
             self.assertNotIn('Hash', plan)
 
 

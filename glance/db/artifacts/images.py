@@ -213,7 +213,7 @@ def _listed_statuses():
     return [s for s in glance_sa_api.STATUSES if s != 'killed']
 
 
-def _listed(context, visibility_filtered, member_status):
+def _listed(context, visibility_filtered, member_status, seeks=False):
     """The images ``context`` lists, as Glance's image_get_all decides:
     an admin every one; anyone else public and community ones, the
     project's own, and shared ones of which it is a member with
@@ -247,10 +247,14 @@ def _listed(context, visibility_filtered, member_status):
                   sa.and_(I.c.visibility == 'shared', in_shared)]
         if owner is not None:
             either.append(I.c.owner == owner)
-        # Not where SQLite starts (it would read every image the caller
-        # lists by the indexes of visibility and owner, and sort them):
-        # a page walks the list's order and stops.
-        conds.append(_usually(sa.or_(*either)))
+        either = sa.or_(*either)
+        if not seeks:
+            # Not where SQLite starts (it would read every image the
+            # caller lists by the indexes of visibility and owner, and
+            # sort them): a page walks the list's order and stops. With a
+            # name, owner or id filter (``seeks``), SQLite chooses.
+            either = _usually(either)
+        conds.append(either)
     if not visibility_filtered:
         if owner is None:
             conds.append(I.c.visibility != 'community')
@@ -472,7 +476,8 @@ def _hidden_asked(filters):
 def _conditions(columns, context, filters, member_status):
     visibility_filtered = any(f['where'] == 'column' and
                               f['column'] == 'visibility' for f in filters)
-    conds = _listed(context, visibility_filtered, member_status)
+    conds = _listed(context, visibility_filtered, member_status,
+                    _seeks(filters))
     if not _hidden_asked(filters):
         # As GET /v2/images: hidden images are listed only when asked for.
         conds.append(_usually(I.c.os_hidden == sa.false()))

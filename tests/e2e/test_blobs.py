@@ -358,18 +358,26 @@ class TestBrokenUploads(BlobServerTest):
                 'PUT', self.art['self'] + '/nested_templates/' + key,
                 key.encode(), {'Content-Type':
                                'application/octet-stream'})[0])
+        # Each refusal takes the server a moment (on S3 in registry mode
+        # on a loaded machine, 0.5 s: an upload recorded, begun in the
+        # store, aborted and released), one after another: the last of
+        # twenty came after 10 s in CI. The timeout only finds a server
+        # that never answers (one that waited for more data would answer
+        # 408 after IDLE_TIMEOUT).
         with concurrent.futures.ThreadPoolExecutor(20) as pool:
             results = list(pool.map(lambda i: send_raw(
                 self.server.port, chunked_head(
                     self.art['self'] + '/nested_templates/' + keys[i]),
-                *bodies[i % len(bodies)]), range(20)))
+                *bodies[i % len(bodies)], timeout=120), range(20)))
             started = time.monotonic()
             status, _h, _b = self.server.request('GET', '/v2/artifacts',
                                                  timeout=5)
             self.assertEqual(200, status)
             # Not held until the idle timeout (60 s); the bound finds that.
             self.assertLess(time.monotonic() - started, 10)
-        self.assertEqual([400] * 20, [status for status, _s in results])
+        self.assertEqual([400] * 20, [status for status, _s in results],
+                         '(status, seconds): %s\nserver log:\n%s' % (
+                             results, self.server.output()[-6000:]))
         shown = self.server.json('GET', self.art['self'])[1]
         self.assertEqual({k: ('active', 3) for k in keys},
                          {k: (v['status'], v['size'])

@@ -160,7 +160,11 @@ def _pass(engine, batch):
         _write(conn, rows)
         values = _moved(state, started, rows, done)
         if values:
-            conn.execute(S.update().where(S.c.id == 1).values(**values))
+            # Only if no one changed the pass meanwhile (db sync starts a
+            # first pass again: a cursor of the pass by time would make
+            # it skip images by id).
+            conn.execute(S.update().where(
+                S.c.id == 1, S.c.filled == state.filled).values(**values))
     return (done and state.filled, values.get('filled', state.filled),
             state.filled, len(rows))
 
@@ -173,7 +177,7 @@ def refresh(engine):
     database chose this refresh as a deadlock victim or it waited too
     long for a lock: then the caller lists without the index."""
     try:
-        current, filled, was_filled, _read = _pass(engine, BATCH)
+        current, filled, was_filled, _n = _pass(engine, BATCH)
         if filled and not was_filled:
             # The first pass ended: read what changed while it ran.
             current = _pass(engine, BATCH)[0]

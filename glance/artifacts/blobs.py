@@ -10,6 +10,18 @@ the new data is recorded. Between the store and the record, the field's
 inspector (inspection.py) reads the stored data: content it refuses is
 an error like any other, and the fields it fills are written in the
 transaction that makes the data the blob's.
+
+A blob's data may be in several stores (Glance's multiple backends): the
+store it was uploaded to, and copies that ``copy`` writes to more stores
+in the background (the copy-blob import method, as images' copy-image).
+A copy is recorded as an upload of the blob (so that another upload or
+copy of the blob is a 409 while it runs, and a copier that dies is
+cleaned up as a dead uploader), verified against the blob's size and
+digests, and becomes one of the blob's stores when it is whole. A
+download reads the stores in [artifacts] read_order and, when one fails
+before or during the download, goes on from the next one at the same
+byte; deleting the artifact or replacing the data deletes every copy;
+``drop`` deletes one, never the last.
 """
 
 import functools
@@ -347,7 +359,7 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
             store.delete(backend, location)
         raise
     if previous is not None:
-        store.delete(previous['backend'] or None, previous['location'])
+        delete_every_copy(previous)
     view = catalog.present(type_cls, record)
     row = next(r for r in record['blobs']
                if r['field'] == name and r['key'] == key)
@@ -393,13 +405,93 @@ def read(context, artifact, row, part, destination_ip):
     start, end = part or (0, row['size'])
     data = iter(())
     if end > start:
-        data, _size = store.get(row['backend'] or None, row['location'],
-                                start, end - start)
+        data = _from_any_store(row, start, end - start)
     sent = functools.partial(
         notifier.notify, context, 'artifact.send', artifact,
         blob=notifier.blob_info(row), bytes_sent=end - start,
         range=list(part) if part else None, destination_ip=destination_ip)
     return _exactly(data, end - start, row, sent)
+
+
+def delete_every_copy(row):
+    """Delete the data of a blob row (as the data API returns them, with
+    its copies) from every store that holds it."""
+    for copy in [row] + list(row.get('copies', ())):
+        store.delete(copy['backend'] or None, copy['location'])
+
+
+def _in_read_order(row):
+    """The stores holding a blob row's data, as (backend, location), in
+    the order downloads read them (see [artifacts] read_order)."""
+    copies = [(row['backend'] or None, row['location'])] + [
+        (c['backend'], c['location']) for c in row.get('copies', ())]
+    order = CONF.artifacts.read_order
+
+    def rank(pair):
+        backend = pair[0] or ''
+        return order.index(backend) if backend in order else len(order)
+    return sorted(copies, key=rank)     # stable: copies in their order
+
+
+def _from_any_store(row, offset, length):
+    """(iterator of ``length`` bytes of a blob's data from ``offset``):
+    the first store that answers is asked now (so that an error comes
+    before the response starts); when one fails, or ends early, before
+    or during the read, the next one goes on at the same byte. The
+    copies hold the same bytes: each was checked against the blob's size
+    and digests when it was made."""
+    stores = _in_read_order(row)
+    first, data = _open_any(row, stores, offset, length)
+    return _continued(row, stores[first + 1:], data, offset, length)
+
+
+def _open_any(row, stores, offset, length):
+    """(index of the store that answered, its data iterator); the error
+    of the last store when none does."""
+    for number, (backend, location) in enumerate(stores):
+        try:
+            data, _size = store.get(backend, location, offset, length)
+            return number, data
+        except (exception.NotFound, exception.StoreUnavailable,
+                exception.LocationRefused) as e:
+            if number + 1 == len(stores):
+                raise
+            LOG.warning('Reading the data of blob %s from store %s failed '
+                        '(%s: %s); reading the next copy', _shown_blob(row),
+                        store.shown(backend or 'default'),
+                        type(e).__name__, e)
+
+
+def _continued(row, rest, data, offset, length):
+    done = 0
+    while True:
+        try:
+            for chunk in data:
+                chunk = chunk[:length - done]
+                done += len(chunk)
+                if chunk:
+                    yield chunk
+                if done == length:
+                    break
+            if done == length or not rest:
+                return      # _exactly tells data that ended early
+            LOG.warning('The data of blob %s ended %d bytes early in a '
+                        'store; reading the next copy', _shown_blob(row),
+                        length - done)
+        except GeneratorExit:
+            raise
+        except Exception as e:
+            if not rest:
+                raise
+            LOG.warning('Reading the data of blob %s failed after %d bytes '
+                        '(%s: %s); reading the next copy', _shown_blob(row),
+                        done, type(e).__name__, e)
+        finally:
+            close = getattr(data, 'close', None)
+            if close is not None:
+                close()
+        number, data = _open_any(row, rest, offset + done, length - done)
+        rest = rest[number + 1:]
 
 
 def _shown_blob(row):
@@ -440,3 +532,220 @@ def _exactly(data, length, row, sent):
     LOG.error('The data of blob %s at %s ended %d bytes early in its '
               'store', _shown_blob(row), store.shown(row['location']), length)
     raise exception.StoreUnavailable('The blob data ended early.')
+
+
+# -- copies in more stores ---------------------------------------------------
+
+def _data_row(type_cls, record, name, key):
+    return next((r for r in record['blobs']
+                 if r['field'] == name and r['key'] == (key or '')), None)
+
+
+def check_copy(context, type_cls, view, name, key):
+    """Whether the caller may copy the data of blob ``name`` (entry
+    ``key``) of the artifact ``view`` to other stores."""
+    policy.authorize(context, 'artifacts:copy_blob',
+                     {'project_id': view['owner'] or ''})
+    catalog.check_owner(context, view)
+    field = _blob_field(type_cls, name, key)
+    blob = view[name].get(key) if isinstance(field, f.BlobDict) \
+        else view[name]
+    if not blob or blob['status'] != 'active':
+        raise exception.Conflict('%s has no data to copy.'
+                                 % (name + ('/' + key if key else '')))
+
+
+def _check_targets(backends):
+    """The stores of a copy are stores of this glance-api."""
+    known = [b for b in store.backends() if b is not None]
+    if not known:
+        raise exception.Invalid('This deployment has a single store '
+                                '(enabled_backends is not set): there is '
+                                'no other store to copy data to.')
+    if not (isinstance(backends, list) and backends and
+            all(isinstance(b, str) for b in backends)):
+        raise exception.Invalid('"stores" names the stores to copy the '
+                                'data to: a non-empty list of names.')
+    unknown = [b for b in backends if b not in known]
+    if unknown:
+        raise exception.Invalid("Unknown store '%s'; the stores are: %s"
+                                % (unknown[0][:64], ', '.join(known)))
+    if len(set(backends)) != len(backends):
+        raise exception.Invalid('"stores" names a store twice.')
+
+
+def check_drop(context, type_cls, view, name, key):
+    """Whether the caller may delete the copy of the data of blob
+    ``name`` (entry ``key``) in a store."""
+    policy.authorize(context, 'artifacts:delete_blob_location',
+                     {'project_id': view['owner'] or ''})
+    catalog.check_owner(context, view)
+    _blob_field(type_cls, name, key)
+
+
+def _check_store(backend):
+    if backend not in store.backends() or backend is None:
+        # As Glance's DELETE /v2/stores/{store}/{id}.
+        raise exception.Conflict('The store %s is not available on this '
+                                 'node.' % str(backend)[:64])
+
+
+def copy(context, type_cls, artifact_id, name, key, backends,
+         all_stores_must_succeed=True):
+    """Start copying the data of blob ``name`` (entry ``key``) to the
+    stores ``backends`` ('all': every store that does not hold it), one
+    after the other, in a thread of this
+    process; returns the artifact's API view at once, which shows the
+    copy in ``os_glance_importing_to_stores``. With
+    ``all_stores_must_succeed``, a store that fails ends the copy and
+    the copies it made are deleted again; else the copy goes on to the
+    next store. Stores that failed show in ``os_glance_failed_import``."""
+    record = catalog.get_record(context, type_cls, artifact_id)
+    view = catalog.present(type_cls, record)
+    if backends == 'all':
+        # Glance's all_stores: every store that does not hold it yet.
+        row = _data_row(type_cls, record, name, key) or {}
+        held = [row.get('backend')] + [c['backend']
+                                       for c in row.get('copies', ())]
+        backends = [b for b in store.backends() if b not in held] or None
+    check_copy(context, type_cls, view, name, key)
+    _check_targets(backends)
+    upload_id = str(uuid.uuid4())
+    record = catalog.data_api().blob_copy_begin(
+        context, artifact_id, type_cls.name, name, key or '',
+        {'upload_id': upload_id, 'backends': list(backends),
+         'process': catalog.this_process()},
+        limits=quota.limits(view['owner'], [quota.SIZE_TOTAL,
+                                            quota.COUNT_UPLOADING]))
+    row = _data_row(type_cls, record, name, key)
+    threading.Thread(
+        target=_copy_all, name='artifacts-copy-%s' % upload_id, daemon=True,
+        args=(context, type_cls, artifact_id, name, key or '', upload_id,
+              row, backends[0], all_stores_must_succeed)).start()
+    return catalog.present(type_cls, record)
+
+
+class _Source(object):
+    """A blob's data as a file for store.add, read from its stores,
+    beating the copy's heartbeat as it goes."""
+
+    def __init__(self, chunks, beat):
+        self._chunks = iter(chunks)
+        self._buffer = b''
+        self._beat = beat
+        self._next_beat = (time.monotonic() +
+                           CONF.artifacts.upload_heartbeat_interval)
+
+    def read(self, size=-1):
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+            if time.monotonic() >= self._next_beat:
+                self._next_beat = (time.monotonic() +
+                                   CONF.artifacts.upload_heartbeat_interval)
+                if not self._beat():
+                    raise exception.Conflict('The copy was cancelled while '
+                                             'it ran.')
+        if size < 0:
+            size = len(self._buffer)
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+def _write_copy(row, backend, upload_id, beat):
+    """Write a copy of a blob row's data to ``backend``; its location,
+    once it has the blob's size and digests (else it is deleted)."""
+    data = _exactly(_from_any_store(row, 0, row['size']), row['size'], row,
+                    lambda: None)
+    location, written, checksum, multihash = store.add(
+        backend, upload_id, _Source(data, beat), row['size'])
+    if (written, checksum, multihash) != (row['size'], row['checksum'],
+                                          row['os_hash_value']):
+        store.delete(backend, location)
+        raise exception.StoreUnavailable(
+            'The copy written to store %s differs from the data (%d bytes, '
+            'MD5 %s); it was deleted.' % (backend, written, checksum))
+    return location
+
+
+def _copy_all(context, type_cls, artifact_id, name, key, upload_id, row,
+              backend, all_must_succeed):
+    """The copy's thread: each backend in turn, recorded as it is made,
+    as glance-api's own work (the request's user was authorized when it
+    began; a token may expire before a long copy ends). Once it ends
+    with a copy made, artifact.upload is notified in the request's
+    context."""
+    admin = catalog.admin_context()
+    api = catalog.data_api()
+    made = []
+    what = '%s of artifact %s' % (name + ('/' + key if key else ''),
+                                  artifact_id)
+
+    def beat():
+        return api.blob_upload_heartbeat(admin, artifact_id, name, key,
+                                         upload_id)
+
+    while backend is not None:
+        values = None
+        try:
+            values = {'location': _write_copy(row, backend, upload_id, beat),
+                      'backend': backend}
+        except Exception as e:
+            LOG.error('Copying the data of %s to store %s failed: %s: %s',
+                      what, store.shown(backend), type(e).__name__, e)
+        try:
+            record, following = api.blob_copy_step(
+                admin, artifact_id, type_cls.name, name, key, upload_id,
+                values, stop=values is None and all_must_succeed)
+        except Exception as e:
+            LOG.error('The copy of %s to store %s ended: %s: %s', what,
+                      store.shown(backend), type(e).__name__, e)
+            if values is not None:
+                store.delete(backend, values['location'])
+            try:
+                api.blob_upload_abort(admin, artifact_id, name, key,
+                                      upload_id)
+            except Exception:
+                LOG.exception('Could not forget copy %s of %s', upload_id,
+                              what)
+            return
+        if values is not None:
+            made.append(backend)
+            LOG.info('Copied the data of %s to store %s', what,
+                     store.shown(backend))
+        elif all_must_succeed:
+            for done in made:
+                try:
+                    drop(admin, type_cls, artifact_id, name, key, done,
+                         reverting=True)
+                except Exception as e:
+                    LOG.error('Could not delete the copy of %s in store %s '
+                              'again (all stores had to succeed): %s: %s',
+                              what, store.shown(done), type(e).__name__, e)
+            return
+        backend = following
+    if made:
+        notifier.notify(context, 'artifact.upload',
+                        catalog.present(type_cls, record),
+                        blob=notifier.blob_info(_data_row(type_cls, record,
+                                                          name, key)))
+
+
+def drop(context, type_cls, artifact_id, name, key, backend,
+         reverting=False):
+    """Delete the copy of the data of blob ``name`` (entry ``key``) in
+    store ``backend`` (Forbidden for the only one); returns the
+    artifact's API view."""
+    if not reverting:
+        record = catalog.get_record(context, type_cls, artifact_id)
+        check_drop(context, type_cls, catalog.present(type_cls, record),
+                   name, key)
+        _check_store(backend)
+    record, dropped = catalog.data_api().blob_copy_drop(
+        context, artifact_id, type_cls.name, name, key or '', backend,
+        keep_for=catalog.kept_for())
+    if dropped is not None:
+        store.delete(dropped['backend'] or None, dropped['location'])
+    return catalog.present(type_cls, record)

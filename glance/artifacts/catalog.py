@@ -108,7 +108,8 @@ def _from_rows(field, rows):
     return field.from_storage(rows[0][field.column]) if rows else None
 
 
-def _blob_view(type_name, artifact_id, field_name, row, saving):
+def _blob_view(type_name, artifact_id, field_name, row, saving,
+               copying=None, stores=True):
     url = '%s/%s' % (artifact_url(type_name, artifact_id), field_name)
     if row['key']:
         url += '/' + row['key']
@@ -116,11 +117,25 @@ def _blob_view(type_name, artifact_id, field_name, row, saving):
         return {'status': 'saving', 'size': None, 'checksum': None,
                 'os_hash_algo': None, 'os_hash_value': None,
                 'content_type': None, 'url': url}
-    return {'status': row['status'], 'size': row['size'],
+    view = {'status': row['status'], 'size': row['size'],
             'checksum': row['checksum'],
             'os_hash_algo': row['os_hash_algo'],
             'os_hash_value': row['os_hash_value'],
             'content_type': row['content_type'], 'url': url}
+    if stores and store.backends() != [None]:
+        # Where the data is, with several stores, as images show it:
+        # comma-separated store names (an image's are Glance's, in its
+        # own view).
+        view['stores'] = ','.join(
+            [row['backend'] or store.default_backend()] +
+            [c['backend'] for c in row.get('copies', ())])
+        importing = []
+        if copying:
+            importing = [copying['backend']] + [
+                b for b in (copying['pending_stores'] or '').split(',') if b]
+        view['os_glance_importing_to_stores'] = ','.join(importing)
+        view['os_glance_failed_import'] = row.get('failed_stores') or ''
+    return view
 
 
 def present(type_cls, record):
@@ -134,14 +149,20 @@ def present(type_cls, record):
     by_field = {}
     for row in record['properties']:
         by_field.setdefault(row['name'], []).append(row)
-    # An upload in progress shows as "saving" until it ends.
+    # An upload in progress shows as "saving" until it ends; a copy to
+    # more stores shows where it is copying to.
     entries = {(r['field'], r['key']): (r, False) for r in record['blobs']}
+    copying = {}
     for r in record['uploads']:
-        entries[(r['field'], r['key'])] = (r, True)
+        if r.get('copy_of'):
+            copying[(r['field'], r['key'])] = r
+        else:
+            entries[(r['field'], r['key'])] = (r, True)
     blobs = {}
     for (name, key), (row, saving) in sorted(entries.items()):
         blobs.setdefault(name, {})[key] = _blob_view(
-            type_name, record['id'], name, row, saving)
+            type_name, record['id'], name, row, saving,
+            copying.get((name, key)), stores=not type_cls.read_only)
     for name, field in type_cls.fields.items():
         if isinstance(field, f.BlobDict):
             view[name] = blobs.get(name, {})
@@ -408,7 +429,8 @@ def delete(context, type_cls, artifact_id, types):
     # is gone and deletes what it wrote.
     if keep_for is None:
         for blob in record['blobs']:
-            store.delete(blob['backend'], blob['location'])
+            for held in [blob] + blob.get('copies', []):
+                store.delete(held['backend'] or None, held['location'])
     for up in record['uploads']:
         if _process_alive(up['process']) is False:
             store.delete_partial(up['backend'], up['upload_id'])

@@ -36,6 +36,13 @@ artifacts_opts = [
                      'type:backend pairs, e.g. '
                      'murano_packages:fast,tosca_templates:cheap. Overrides '
                      'default_backend.'),
+    cfg.ListOpt('read_order', default=[],
+                help='The order in which a download reads the stores '
+                     'that hold copies of a blob\'s data: the backends '
+                     'named here first, in this order, then the others in '
+                     'the order the copies were made (the store the data '
+                     'was uploaded to first). A store that fails, before '
+                     'or during a download, is followed by the next.'),
     cfg.IntOpt('upload_heartbeat_interval', default=10, min=1,
                help='Seconds between the marks an upload in progress '
                     'leaves in the database to show it is alive.'),

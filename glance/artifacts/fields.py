@@ -709,6 +709,11 @@ class Blob(Field):
                     'os_hash_value': {'type': ['string', 'null']},
                     'content_type': {'type': ['string', 'null']},
                     'url': {'type': 'string'},
+                    # With several stores (enabled_backends), as images
+                    # show them: comma-separated store names.
+                    'stores': {'type': 'string'},
+                    'os_glance_importing_to_stores': {'type': 'string'},
+                    'os_glance_failed_import': {'type': 'string'},
                 }}
 
 

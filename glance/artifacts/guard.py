@@ -67,7 +67,13 @@ CONF = cfg.CONF
 HOUSEKEEPING = frozenset(('artifact_get', 'artifact_reaches',
                           'blob_upload_list',
                           'blob_upload_abort', 'blob_data_used',
-                          'pending_delete_list', 'pending_delete_remove'))
+                          'pending_delete_list', 'pending_delete_remove',
+                          'blob_upload_heartbeat', 'blob_copy_step',
+                          'blob_copy_drop'))
+#: Housekeeping calls that users make too, checked as theirs.
+_USERS_TOO = frozenset(('artifact_get', 'blob_upload_abort',
+                        'blob_upload_list', 'blob_upload_heartbeat',
+                        'blob_copy_drop'))
 #: Seconds that data may be kept as a pending delete: a year.
 MAX_KEEP_FOR = 366 * 24 * 3600
 #: Columns that no call writes: the data API or the registry sets them.
@@ -116,8 +122,7 @@ def check(caller, types, command, function, kwargs):
                 '%s is not a call of glance-api\'s housekeeping.' % command)
         _checked_housekeeping(command, args)
         return _Housekeeping(), args
-    if command in HOUSEKEEPING - {'artifact_get', 'blob_upload_abort',
-                                  'blob_upload_list'} or (
+    if command in HOUSEKEEPING - _USERS_TOO or (
             command == 'blob_upload_list' and args['artifact_id'] is None):
         if not (caller.glance_api and caller.context.is_admin and
                 not caller.context.roles):
@@ -132,14 +137,36 @@ def check(caller, types, command, function, kwargs):
 
 
 def _checked_housekeeping(command, args):
-    if command in ('artifact_get', 'blob_upload_abort') or (
+    if command in ('artifact_get', 'blob_upload_abort',
+                   'blob_upload_heartbeat', 'blob_copy_step',
+                   'blob_copy_drop') or (
             command == 'blob_upload_list' and
             args['artifact_id'] is not None):
         _uuid(args['artifact_id'])
-    if command == 'blob_upload_abort':
+    if command in ('blob_upload_abort', 'blob_upload_heartbeat',
+                   'blob_copy_step'):
         _text(args['field'], 'A field')
         _text(args['key'], 'A key', empty=True)
         _text(args['upload_id'], 'An upload id')
+    if command == 'blob_copy_step':
+        _text(args['type_name'], 'A type name')
+        values = args['values']
+        if values is not None and not (
+                isinstance(values, dict) and
+                set(values) == {'location', 'backend'} and
+                all(isinstance(v, str) for v in values.values())):
+            raise exception.Invalid('values is null or {"location", '
+                                    '"backend"}, both strings.')
+        if not isinstance(args['stop'], bool):
+            raise exception.Invalid('stop is true or false.')
+    elif command == 'blob_copy_drop':
+        # Copies that a copy made, deleted again when another store
+        # failed and all had to succeed.
+        _text(args['type_name'], 'A type name')
+        _text(args['field'], 'A field')
+        _text(args['key'], 'A key', empty=True)
+        _text(args['backend'], 'A backend')
+        args['keep_for'] = _keep_for(args['keep_for'])
     elif command == 'artifact_reaches':
         _uuid(args['start'])
         _uuid(args['goal'])
@@ -685,6 +712,39 @@ def _blob_values(values):
         raise exception.Invalid('content_type is a media type.')
 
 
+def _blob_copy_begin(call, artifact_id, type_name, field, key, copy,
+                     limits):
+    if not (isinstance(copy, dict) and
+            set(copy) == {'upload_id', 'backends', 'process'}):
+        raise exception.Invalid('copy is {"upload_id", "backends", '
+                                '"process"}.')
+    type_cls, _record, view = call.artifact(artifact_id, type_name)
+    _text(field, 'A blob field')
+    _text(key, 'A blob key', empty=True)
+    # The stores are glance-api's (the registry has none): the data API
+    # takes distinct names, none of which holds the data yet.
+    blobs.check_copy(call.context, type_cls, view, field, key or None)
+    return {'artifact_id': artifact_id, 'type_name': type_name,
+            'field': field, 'key': key,
+            'copy': dict(copy, upload_id=_uuid(copy['upload_id'],
+                                               'An upload id')),
+            'limits': call.limits(view['owner'], [quota.SIZE_TOTAL,
+                                                  quota.COUNT_UPLOADING],
+                                  limits)}
+
+
+def _blob_copy_drop(call, artifact_id, type_name, field, key, backend,
+                    keep_for):
+    type_cls, _record, view = call.artifact(artifact_id, type_name)
+    _text(field, 'A blob field')
+    _text(key, 'A blob key', empty=True)
+    blobs.check_drop(call.context, type_cls, view, field, key or None)
+    _text(backend, 'A backend')
+    return {'artifact_id': artifact_id, 'type_name': type_name,
+            'field': field, 'key': key, 'backend': backend,
+            'keep_for': _keep_for(keep_for)}
+
+
 def _project_usage(call):
     policy.authorize(call.context, 'artifacts:get_usage', {})
     return {}
@@ -709,5 +769,7 @@ _CHECKS = {
     'blob_upload_finish': _blob_upload_finish,
     'blob_upload_abort': _blob_upload_abort,
     'blob_upload_list': _blob_upload_list,
+    'blob_copy_begin': _blob_copy_begin,
+    'blob_copy_drop': _blob_copy_drop,
     'project_usage': _project_usage,
 }

@@ -93,6 +93,26 @@ rules = [
         operations=[{'path': BASE + '/{type}/{id}/{blob}',
                      'method': 'PUT'}]),
     oslo_policy.DocumentedRuleDefault(
+        name='artifacts:copy_blob',
+        check_str=ADMIN,
+        scope_types=['project'],
+        description='Copy the data of a blob to more stores (the '
+                    'copy-blob import method; as images\' copy_image).',
+        operations=[{'path': BASE + '/{type}/{id}/{blob}/import',
+                     'method': 'POST'},
+                    {'path': BASE + '/{type}/{id}/{blob}/{key}/import',
+                     'method': 'POST'}]),
+    oslo_policy.DocumentedRuleDefault(
+        name='artifacts:delete_blob_location',
+        check_str=ADMIN,
+        scope_types=['project'],
+        description='Delete the copy of a blob\'s data in one store (as '
+                    'images\' delete_image_location).',
+        operations=[{'path': BASE + '/stores/{store}/{type}/{id}/{blob}',
+                     'method': 'DELETE'},
+                    {'path': BASE + '/stores/{store}/{type}/{id}/{blob}/'
+                     '{key}', 'method': 'DELETE'}]),
+    oslo_policy.DocumentedRuleDefault(
         name='artifacts:activate_artifact',
         check_str='%s or (%s)' % (ADMIN, PROJECT_MEMBER),
         scope_types=['project'],

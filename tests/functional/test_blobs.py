@@ -103,7 +103,9 @@ class TestUpload(BlobTest):
             'os_hash_algo': 'sha512',
             'os_hash_value': hashlib.sha512(data).hexdigest(),
             'content_type': 'application/x-yaml',
-            'url': self.url + '/blob1'}, blob)
+            'url': self.url + '/blob1', 'stores': store.default_backend(),
+            'os_glance_importing_to_stores': '',
+            'os_glance_failed_import': ''}, blob)
         got = self.request('GET', self.url + '/blob1')
         self.assertEqual(200, got.status_int)
         self.assertEqual(data, got.body)

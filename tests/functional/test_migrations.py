@@ -84,7 +84,8 @@ class TestManage(testtools.TestCase):
                           result.stdout)
         self.assertEqual({'ga_artifacts', 'ga_properties', 'ga_tags',
                           'ga_metadata', 'ga_members', 'ga_blobs',
-                          'ga_blob_uploads', 'ga_pending_deletes',
+                          'ga_blob_uploads', 'ga_blob_copies',
+                          'ga_pending_deletes',
                           'ga_quota_locks', 'ga_image_versions',
                           'ga_image_versions_state', 'ga_alembic_version'},
                          self.tables())

@@ -81,5 +81,5 @@ class TestRegistryChecks(testtools.TestCase):
         from glance.artifacts import guard
         self.assertEqual(set(interface.FUNCTIONS), set(guard._CHECKS) | {
             'artifact_reaches', 'blob_data_used', 'pending_delete_list',
-            'pending_delete_remove'})
+            'pending_delete_remove', 'blob_copy_step'})
         self.assertLessEqual(guard.HOUSEKEEPING, set(interface.FUNCTIONS))

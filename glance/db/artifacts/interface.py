@@ -77,6 +77,26 @@ blob_upload_finish(context, artifact_id, type_name, field, key, upload_id,
     all.
 blob_upload_abort(context, artifact_id, field, key, upload_id) -> bool
     Forget an upload.
+blob_copy_begin(context, artifact_id, type_name, field, key, copy,
+                limits=None) -> record
+    Record a copy of the blob's active data to other stores (``copy``:
+    upload_id, process, backends), as an upload in progress that holds
+    the blob's size per backend against artifact_size_total; Conflict
+    while another upload or copy of the blob runs, when it has no active
+    data or a backend already holds it. Clears the blob's failed stores.
+blob_copy_step(context, artifact_id, type_name, field, key, upload_id,
+               values=None, stop=False) -> (record, next backend or None)
+    The copy's write to its current backend ended: with ``values``
+    (location, backend; named after the copy, in that backend) it is a
+    copy of the blob's data, without it that backend failed (the blob's
+    ``failed_stores``). Then on to the next backend, or the end.
+    Conflict when the copy was dropped or the blob's data changed.
+blob_copy_drop(context, artifact_id, type_name, field, key, backend,
+               keep_for=None) -> (record, dropped data or None)
+    Remove the blob's data from one backend, never the last one; the
+    oldest copy takes the place of the blob row's own. With keep_for,
+    the dropped data becomes a pending delete (and None is returned).
+    Conflict while an upload or copy of the blob runs.
 blob_upload_list(context, artifact_id=None) -> [upload row]
     Uploads in progress, for cleaning up after dead uploaders; each row's
     ``idle`` is the seconds since its last heartbeat, by the database
@@ -84,9 +104,10 @@ blob_upload_list(context, artifact_id=None) -> [upload row]
     whose clocks differ agree on which uploads are dead.
 blob_data_used(context, names) -> [name]
     Which of the store data names (artifact-<upload id>, at most
-    models.DATA_NAMES_MAX) are the data of an upload in progress, a blob or a
-    pending delete, for the garbage collector, which asks batch by batch
-    of what it lists (admin only: Forbidden for others).
+    models.DATA_NAMES_MAX) are the data of an upload or copy in progress,
+    a blob, a copy of a blob's data or a pending delete, for the garbage
+    collector, which asks batch by batch of what it lists (admin only:
+    Forbidden for others).
 pending_delete_list(context, limit=1000) -> [pending delete row]
     Pending deletes that are due (admin only).
 pending_delete_remove(context, ids) -> count
@@ -106,7 +127,10 @@ A record holds the artifact's columns (``revision`` among them) plus
 ``tags`` (sorted list),
 ``metadata`` (dict), ``properties`` (rows of type-field values),
 ``blobs`` (rows of blob state, with the store location, which is never
-shown to clients) and ``uploads`` (uploads in progress).
+shown to clients, and ``copies``: [{backend, location, data_name,
+created_at}] of the data in other stores, oldest first) and ``uploads``
+(uploads and copies in progress; a copy has ``copy_of``, the data name
+of the data it copies, and ``pending_stores``).
 """
 
 FUNCTIONS = ('artifact_create', 'artifact_get', 'artifact_list',
@@ -116,7 +140,8 @@ FUNCTIONS = ('artifact_create', 'artifact_get', 'artifact_list',
              'member_list', 'member_update', 'member_delete',
              'blob_upload_begin',
              'blob_upload_heartbeat', 'blob_upload_finish',
-             'blob_upload_abort', 'blob_upload_list', 'blob_data_used',
+             'blob_upload_abort', 'blob_copy_begin', 'blob_copy_step',
+             'blob_copy_drop', 'blob_upload_list', 'blob_data_used',
              'pending_delete_list', 'pending_delete_remove',
              'blob_upload_reserve', 'project_usage')
 

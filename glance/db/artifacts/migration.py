@@ -73,6 +73,9 @@ LARGE_CATALOG = {
     'ga_blobs': (1000000, {
         ('artifact_id', 'field', 'key'): [1, 1, 1],
         ('data_name',): [1]}),
+    'ga_blob_copies': (100000, {
+        ('artifact_id', 'field', 'key', 'backend'): [1, 1, 1, 1],
+        ('data_name',): [1]}),
 }
 
 

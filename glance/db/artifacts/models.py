@@ -160,6 +160,9 @@ blobs = sa.Table(
     # The name of the data in its store, artifact-<upload id> (see
     # migration 0007), by which garbage collection finds it.
     sa.Column('data_name', sa.String(DATA_NAME_MAX)),
+    # The backends (comma-separated) where the last copy of the data to
+    # other stores failed, until the next copy (migration 0011).
+    sa.Column('failed_stores', sa.Text),
     sa.UniqueConstraint('artifact_id', 'field', 'key',
                         name='ga_blobs_entry_uc'),
     sa.Index('ga_blobs_data_name_idx', 'data_name'),
@@ -182,7 +185,27 @@ blob_uploads = sa.Table(
     # Bytes this upload holds against its project's artifact_size_total:
     # the declared size, or what has streamed so far and a step more.
     sa.Column('reserved', sa.BigInteger, nullable=False, server_default='0'),
+    # An upload that copies the blob's data to other stores instead of
+    # replacing it: the data name of the data it copies, and the backends
+    # it copies to after ``backend`` (comma-separated).
+    sa.Column('copy_of', sa.String(DATA_NAME_MAX)),
+    sa.Column('pending_stores', sa.Text),
     sa.Index('ga_blob_uploads_upload_idx', 'upload_id'),
+    **MYSQL)
+
+# The copies of a blob's data in stores other than the one its ga_blobs
+# row records, one per backend, each named after the upload that wrote
+# it (migration 0011).
+blob_copies = sa.Table(
+    'ga_blob_copies', metadata,
+    sa.Column('artifact_id', sa.String(36), _fk(), primary_key=True),
+    sa.Column('field', sa.String(64), primary_key=True),
+    sa.Column('key', sa.String(255), primary_key=True),
+    sa.Column('backend', sa.String(255), primary_key=True),
+    sa.Column('location', sa.Text, nullable=False),
+    sa.Column('data_name', sa.String(DATA_NAME_MAX), nullable=False),
+    sa.Column('created_at', _datetime(), nullable=False),
+    sa.Index('ga_blob_copies_data_name_idx', 'data_name'),
     **MYSQL)
 
 # One row per project whose quotas were checked: a writer that checks and
@@ -195,7 +218,7 @@ quota_locks = sa.Table(
     **MYSQL)
 
 CHILD_TABLES = (properties, tags, artifact_metadata, members, blobs,
-                blob_uploads)
+                blob_copies, blob_uploads)
 
 # Data of deleted artifacts and replaced blobs kept until ``delete_after``
 # ([artifacts] delayed_delete), when the garbage collector deletes it.

@@ -24,6 +24,7 @@ A = models.artifacts
 P = models.properties
 U = models.blob_uploads
 D = models.pending_deletes
+C = models.blob_copies
 
 _engine = None
 
@@ -156,7 +157,8 @@ def _no_children():
 # each child table, each row padded with nulls to the columns of them all
 # and marked with its table.
 _CHILD_TABLES = {'tags': models.tags, 'metadata': models.artifact_metadata,
-                 'properties': P, 'blobs': models.blobs, 'uploads': U}
+                 'properties': P, 'blobs': models.blobs, 'uploads': U,
+                 'copies': C}
 
 
 def _child_columns():
@@ -197,7 +199,7 @@ _CHILDREN = _children_query()
 
 
 def _load_children(conn, ids):
-    children = {i: _no_children() for i in ids}
+    children = {i: dict(_no_children(), copies=[]) for i in ids}
     if not ids:
         return children
     for r in conn.execute(_CHILDREN, {'ids': list(ids)}):
@@ -221,6 +223,14 @@ def _load_children(conn, ids):
                                                _nulls_first(p['position']),
                                                _nulls_first(p['key'])))
         mine['blobs'].sort(key=lambda b: (b['field'], b['key']))
+        # Each blob row lists the copies of its data in other stores,
+        # oldest first.
+        copies = {}
+        for c in sorted(mine.pop('copies'),
+                        key=lambda c: (c['created_at'], c['backend'])):
+            copies.setdefault((c.pop('field'), c.pop('key')), []).append(c)
+        for b in mine['blobs']:
+            b['copies'] = copies.get((b['field'], b['key']), [])
     return children
 
 
@@ -415,7 +425,7 @@ def artifact_delete(context, artifact_id, type_name, expect=None,
     with get_engine().begin() as conn:
         current = _lock(conn, context, artifact_id, type_name, expect)
         if keep_for is not None:
-            _keep(conn, current['blobs'], keep_for)
+            _keep(conn, _every_copy(current['blobs']), keep_for)
         for table in models.CHILD_TABLES:
             conn.execute(table.delete()
                          .where(table.c.artifact_id == artifact_id))
@@ -887,10 +897,11 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
         except errors.NotFound:
             record = None
         current = conn.execute(
-            sa.select(U.c.upload_id, U.c.backend)
+            sa.select(U.c.upload_id, U.c.backend, U.c.copy_of)
             .where(*_upload_key(artifact_id, field, key))).first()
         if record is None or current is None or \
-                current.upload_id != upload_id:
+                current.upload_id != upload_id or \
+                current.copy_of is not None:
             raise errors.Conflict(
                 'The upload to %s was cancelled while it ran (the artifact '
                 'was deleted, or the upload was taken for dead).' % field)
@@ -898,17 +909,21 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
         _check_drafted(record)
         where = [b.c.artifact_id == artifact_id, b.c.field == field,
                  b.c.key == key]
-        previous = conn.execute(sa.select(b).where(*where)).first()
-        values = dict(values, data_name=DATA_PREFIX + upload_id)
+        previous = _blob_row(record, field, key)
+        values = dict(values, data_name=DATA_PREFIX + upload_id,
+                      failed_stores=None)
         if previous is None:
             conn.execute(b.insert().values(
                 artifact_id=artifact_id, field=field, key=key,
                 created_at=now, updated_at=now, **values))
         else:
+            # The new data has no copies: the old data's go with it.
             conn.execute(b.update().where(*where)
                          .values(updated_at=now, **values))
+            conn.execute(C.delete().where(*_copy_key(artifact_id, field,
+                                                     key)))
             if keep_for is not None:
-                _keep(conn, [previous._mapping], keep_for)
+                _keep(conn, _every_copy([previous]), keep_for)
                 previous = None
         conn.execute(U.delete().where(*_upload_key(artifact_id, field, key)))
         cols = _columns(changes or {})
@@ -920,8 +935,7 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
         if changes:
             _write_children(conn, artifact_id, changes)
         record = _get(conn, context, artifact_id, type_name)
-    return record, (dict(previous._mapping) if previous is not None
-                    else None)
+    return record, previous
 
 
 @_retry
@@ -934,6 +948,218 @@ def blob_upload_abort(context, artifact_id, field, key, upload_id):
         return conn.execute(
             U.delete().where(*_upload_key(artifact_id, field, key),
                              U.c.upload_id == upload_id)).rowcount == 1
+
+
+# -- copies of a blob's data in other stores ---------------------------------
+
+def _blob_row(record, field, key):
+    return next((b for b in record['blobs']
+                 if b['field'] == field and b['key'] == key), None)
+
+
+def _copy_key(artifact_id, field, key):
+    return [C.c.artifact_id == artifact_id, C.c.field == field,
+            C.c.key == key]
+
+
+def _every_copy(blob_rows):
+    """The blob rows and the copies of their data: every (backend,
+    location, data_name) that holds it."""
+    return [r for b in blob_rows for r in [b] + list(b.get('copies', ()))]
+
+
+def _stores(blob):
+    return [blob['backend'] or ''] + [c['backend'] for c in blob['copies']]
+
+
+def _check_copy(copy):
+    """A copy as blob_copy_begin takes it."""
+    if not isinstance(copy, dict) or set(copy) != {
+            'upload_id', 'backends', 'process'}:
+        raise errors.Invalid('A copy is {"upload_id", "backends", '
+                             '"process"}.')
+    backends = copy['backends']
+    if not (isinstance(backends, list) and backends and
+            len(backends) == len(set(backends)) and
+            all(isinstance(b, str) and 0 < len(b) <= 255 and ',' not in b
+                for b in backends)):
+        raise errors.Invalid("A copy's backends are a list of distinct "
+                             "names of at most 255 characters, without "
+                             "commas.")
+    _check_upload({'upload_id': copy['upload_id'],
+                   'backend': backends[0], 'process': copy['process']})
+
+
+@_retry
+def blob_copy_begin(context, artifact_id, type_name, field, key, copy,
+                    limits=None):
+    """Record that ``copy`` (upload_id, process, and the backends it
+    copies to, in order) copies the data of the blob ``field``/``key`` of
+    a visible artifact to other stores; returns the artifact's record.
+    The copy holds the blob's size per backend against its project's
+    artifact_size_total (each copy of the data counts, as each location
+    of an image does) and counts as an upload in progress. Conflict while
+    another upload or copy of that blob runs, when the blob has no active
+    data, or when a backend already holds it; the backends it failed in
+    the last time are forgotten."""
+    _check_copy(copy)
+    quota = _quota_project(_owner_of(artifact_id), limits)
+    b = models.blobs
+    try:
+        with get_engine().begin() as conn:
+            if quota:
+                _lock_quota(conn, quota)
+            record = _lock(conn, context, artifact_id, type_name)
+            blob = _blob_row(record, field, key)
+            if blob is None or blob['status'] != 'active' or \
+                    not blob['data_name']:
+                raise errors.Conflict('%s has no data to copy.'
+                                      % (field + ('/' + key if key
+                                                  else '')))
+            held = sorted(set(copy['backends']) & set(_stores(blob)))
+            if held:
+                raise errors.Conflict('%s already has its data in %s.'
+                                      % (field + ('/' + key if key
+                                                  else ''),
+                                         ', '.join(held)))
+            reserved = (blob['size'] or 0) * len(copy['backends'])
+            if quota:
+                _check_limits(quota, limits, _usage(conn, quota),
+                              {COUNT_UPLOADING: 1, SIZE_TOTAL: reserved})
+            conn.execute(U.insert().values(
+                artifact_id=artifact_id, field=field, key=key,
+                upload_id=copy['upload_id'], backend=copy['backends'][0],
+                process=copy['process'], started_at=utcnow(),
+                heartbeat_at=utcnow(), reserved=reserved,
+                copy_of=blob['data_name'],
+                pending_stores=','.join(copy['backends'][1:]) or None))
+            conn.execute(b.update().where(
+                b.c.artifact_id == artifact_id, b.c.field == field,
+                b.c.key == key).values(failed_stores=None))
+            return _get(conn, context, artifact_id, type_name)
+    except db_exc.DBDuplicateEntry:
+        raise errors.Conflict('Another upload or copy of %s is in '
+                              'progress; try again when it ends.'
+                              % (field + ('/' + key if key else '')))
+
+
+@_retry
+def blob_copy_step(context, artifact_id, type_name, field, key, upload_id,
+                   values=None, stop=False):
+    """End the copy's write to its current backend: with ``values``
+    (location, backend) the data written there becomes a copy of the
+    blob's; without, that backend failed, and is added to the blob's
+    failed stores. Then the copy goes on to its next backend, or ends
+    (``stop``, or none left; the backends not reached are not failed).
+    Returns (record, the backend to write to next or None). Conflict when
+    the copy is no longer recorded or the blob's data changed meanwhile
+    (a copy written then is the caller's to delete); Invalid unless
+    ``values['location']`` names the copy's own data in its backend."""
+    b = models.blobs
+    with get_engine().begin() as conn:
+        try:
+            record = _lock(conn, context, artifact_id, type_name)
+        except errors.NotFound:
+            record = None
+        current = conn.execute(
+            sa.select(U).where(*_upload_key(artifact_id, field, key))
+        ).first()
+        if record is None or current is None or \
+                current.upload_id != upload_id or current.copy_of is None:
+            raise errors.Conflict(
+                'The copy of %s was cancelled while it ran (the artifact '
+                'was deleted, or the copy was taken for dead).' % field)
+        blob = _blob_row(record, field, key)
+        if blob is None or blob['data_name'] != current.copy_of:
+            raise errors.Conflict('The data of %s was replaced while it '
+                                  'was copied.' % field)
+        where = [b.c.artifact_id == artifact_id, b.c.field == field,
+                 b.c.key == key]
+        failed = [s for s in (blob['failed_stores'] or '').split(',') if s]
+        if values is not None:
+            if not isinstance(values, dict) or \
+                    set(values) != {'location', 'backend'}:
+                raise errors.Invalid('A copy\'s values are {"location", '
+                                     '"backend"}.')
+            _check_data(upload_id, current.backend, values)
+            conn.execute(C.insert().values(
+                artifact_id=artifact_id, field=field, key=key,
+                backend=current.backend, location=values['location'],
+                data_name=DATA_PREFIX + upload_id, created_at=utcnow()))
+        else:
+            failed.append(current.backend)
+        conn.execute(b.update().where(*where).values(
+            failed_stores=','.join(failed) or None))
+        pending = [s for s in (current.pending_stores or '').split(',')
+                   if s]
+        following = None
+        if pending and not stop:
+            following = pending[0]
+            conn.execute(U.update().where(
+                *_upload_key(artifact_id, field, key)).values(
+                backend=following,
+                pending_stores=','.join(pending[1:]) or None,
+                reserved=(blob['size'] or 0) * len(pending),
+                heartbeat_at=utcnow()))
+        else:
+            conn.execute(U.delete().where(*_upload_key(artifact_id, field,
+                                                       key)))
+        conn.execute(A.update().where(A.c.id == artifact_id)
+                     .values(updated_at=timeutils.utcnow()))
+        return _get(conn, context, artifact_id, type_name), following
+
+
+@_retry
+def blob_copy_drop(context, artifact_id, type_name, field, key, backend,
+                   keep_for=None):
+    """Remove the data of the blob ``field``/``key`` from ``backend``,
+    never its last copy. Returns (record, the dropped data as {backend,
+    location, data_name}, or None when it went to the pending deletes,
+    with ``keep_for`` seconds). When the dropped data is the one the
+    blob's row records, its oldest copy takes its place. NotFound when
+    the blob has no data in ``backend``, Forbidden for its only copy,
+    Conflict while an upload or a copy of the blob runs."""
+    b = models.blobs
+    with get_engine().begin() as conn:
+        record = _lock(conn, context, artifact_id, type_name)
+        name = field + ('/' + key if key else '')
+        blob = _blob_row(record, field, key)
+        if blob is None or (backend or '') not in _stores(blob):
+            raise errors.NotFound('%s has no data in store %s.'
+                                  % (name, str(backend)[:64]))
+        if any(u['field'] == field and u['key'] == key
+               for u in record['uploads']):
+            raise errors.Conflict('An upload or a copy of %s is in '
+                                  'progress; try again when it ends.'
+                                  % name)
+        if len(_stores(blob)) == 1:
+            raise errors.Forbidden(
+                'Store %s holds the only copy of the data of %s; delete '
+                'the artifact or replace the data instead.'
+                % (str(backend)[:64], name))
+        where = [b.c.artifact_id == artifact_id, b.c.field == field,
+                 b.c.key == key]
+        if (blob['backend'] or '') == (backend or ''):
+            dropped = blob
+            heir = blob['copies'][0]
+            conn.execute(b.update().where(*where).values(
+                backend=heir['backend'], location=heir['location'],
+                data_name=heir['data_name']))
+            gone = heir['backend']
+        else:
+            dropped = next(c for c in blob['copies']
+                           if c['backend'] == backend)
+            gone = backend
+        conn.execute(C.delete().where(*_copy_key(artifact_id, field, key),
+                                      C.c.backend == gone))
+        conn.execute(A.update().where(A.c.id == artifact_id)
+                     .values(updated_at=timeutils.utcnow()))
+        dropped = {k: dropped[k] for k in ('backend', 'location',
+                                           'data_name')}
+        if keep_for is not None:
+            _keep(conn, [dropped], keep_for)
+            dropped = None
+        return _get(conn, context, artifact_id, type_name), dropped
 
 
 def _admin_only(context, what):
@@ -975,12 +1201,14 @@ def _keep(conn, blob_rows, seconds):
 
 def blob_data_used(context, names):
     """Which of the store data ``names`` (artifact-<upload id>) may not be
-    collected as garbage (admin only): the data of an upload in progress,
-    of a blob or of a pending delete. Data moves from an upload to a blob
-    to a pending delete, and they are read in that order, so that data
-    moving meanwhile is seen at least once. Each is an index lookup by
-    name; a row whose location held no name when it was migrated (data
-    name null) is matched by every segment of its location."""
+    collected as garbage (admin only): the data of an upload or copy in
+    progress, of a copy of a blob's data, of a blob or of a pending
+    delete. Data moves from an upload to a copy or a blob, from a copy to
+    a blob (blob_copy_drop) and from either to a pending delete, never
+    back, and they are read in that order, so that data moving meanwhile
+    is seen at least once. Each is an index lookup by name; a row whose
+    location held no name when it was migrated (data name null) is
+    matched by every segment of its location."""
     _admin_only(context, 'what blob data is in use')
     if len(names) > models.DATA_NAMES_MAX:
         raise errors.Invalid('At most %d data names per call.'
@@ -994,6 +1222,9 @@ def blob_data_used(context, names):
             used.update(DATA_PREFIX + r[0] for r in conn.execute(
                 sa.select(U.c.upload_id).where(U.c.upload_id.in_(
                     upload_ids))))
+        if asked:
+            used.update(r[0] for r in conn.execute(
+                sa.select(C.c.data_name).where(C.c.data_name.in_(asked))))
         for table in (models.blobs, D):
             if asked:
                 used.update(r[0] for r in conn.execute(
@@ -1066,14 +1297,21 @@ def _lock_quota(conn, project):
 
 
 def _usage(conn, project):
-    """{resource: usage} of a project: artifacts, bytes of blob data with
-    what uploads in progress reserve, and uploads in progress."""
+    """{resource: usage} of a project: artifacts, bytes of blob data (each
+    copy of it in another store counted) with what uploads and copies in
+    progress reserve, and uploads in progress."""
     b = models.blobs
     count = conn.execute(sa.select(sa.func.count()).select_from(A)
                          .where(A.c.owner == project)).scalar()
     stored = conn.execute(
         sa.select(sa.func.coalesce(sa.func.sum(b.c.size), 0))
         .select_from(b.join(A, A.c.id == b.c.artifact_id))
+        .where(A.c.owner == project)).scalar()
+    stored += conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(b.c.size), 0))
+        .select_from(C.join(A, A.c.id == C.c.artifact_id).join(
+            b, sa.and_(b.c.artifact_id == C.c.artifact_id,
+                       b.c.field == C.c.field, b.c.key == C.c.key)))
         .where(A.c.owner == project)).scalar()
     uploading, reserved = conn.execute(
         sa.select(sa.func.count(),

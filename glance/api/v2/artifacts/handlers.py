@@ -367,6 +367,66 @@ def download_blob(api, req, type_name, artifact_id, blob, key=None):
     return response
 
 
+# Import methods of blobs, and the method of Glance's
+# [DEFAULT] enabled_import_methods that enables each (Glance accepts only
+# its own names there).
+IMPORT_METHODS = {'copy-blob': 'copy-image'}
+
+
+def import_blob(api, req, type_name, artifact_id, blob, key):
+    """POST .../{blob}/import and .../{blob}/{key}/import: start an
+    import of the blob's data (202); its progress shows in the blob."""
+    if key != 'import' and not key.endswith('/import'):
+        raise webob.exc.HTTPMethodNotAllowed(
+            detail='Blob data is uploaded with PUT; POST is for '
+                   '.../import.', headers=[('Allow', 'GET, PUT')])
+    # The entry of a blob dict comes before /import.
+    key = None if key == 'import' else key[:-len('/import')]
+    type_cls = _writable(api, type_name, allow='')
+    body = _body(req)
+    if not isinstance(body, dict) or set(body) - {
+            'method', 'stores', 'all_stores', 'all_stores_must_succeed'}:
+        raise webob.exc.HTTPBadRequest(
+            explanation='An import is {"method": {"name": ...}, "stores": '
+                        '[...], "all_stores_must_succeed": true|false}.')
+    method = body.get('method')
+    name = method.get('name') if isinstance(method, dict) else None
+    if name not in IMPORT_METHODS or (
+            IMPORT_METHODS[name] not in CONF.enabled_import_methods):
+        raise webob.exc.HTTPBadRequest(
+            explanation="Unknown or disabled import method %r; the enabled "
+                        "ones are: %s" % (str(name)[:64], ', '.join(
+                            m for m, enabled_by in IMPORT_METHODS.items()
+                            if enabled_by in CONF.enabled_import_methods)
+                            or 'none'))
+    if set(method) != {'name'}:
+        raise webob.exc.HTTPBadRequest(
+            explanation='Method %s takes no arguments but its name.' % name)
+    must = body.get('all_stores_must_succeed', True)
+    if not isinstance(must, bool):
+        raise webob.exc.HTTPBadRequest(
+            explanation='all_stores_must_succeed is true or false.')
+    stores = body.get('stores')
+    if body.get('all_stores') is True and stores is None:
+        stores = 'all'
+    elif body.get('all_stores') not in (None, False):
+        raise webob.exc.HTTPBadRequest(
+            explanation='all_stores is true or false.')
+    blobs.copy(req.context, type_cls, artifact_id, blob, key, stores,
+               all_stores_must_succeed=must)
+    return webob.Response(status=202)
+
+
+def delete_from_store(api, req, store, type_name, artifact_id, blob,
+                      key=None):
+    """DELETE /v2/artifacts/stores/{store}/{type}/{id}/{blob}[/{key}]:
+    delete the copy of a blob's data in one store (as Glance's DELETE
+    /v2/stores/{store}/{image})."""
+    type_cls = _writable(api, type_name, allow='')
+    blobs.drop(req.context, type_cls, artifact_id, blob, key, store)
+    return webob.Response(status=204)
+
+
 def _redirect_to_data(req, type_cls, artifact_id, blob, key):
     """An image's data is Glance's: 303 to /v2/images/{id}/file on this
     endpoint, where images' own download policy applies."""

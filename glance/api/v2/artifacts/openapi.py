@@ -80,6 +80,10 @@ TAG = {'name': 'tag', 'in': 'path', 'required': True,
 MEMBER = {'name': 'member', 'in': 'path', 'required': True,
           'schema': {'type': 'string', 'minLength': 1, 'maxLength': 255},
           'description': 'A project id.'}
+STORE = {'name': 'store', 'in': 'path', 'required': True,
+         'schema': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+         'description': 'A store (backend) name, as /v2/info/stores '
+                        'shows them.'}
 KEY = {'name': 'key', 'in': 'path', 'required': True,
        'schema': {'type': 'string', 'pattern': '^%s$' % blobs.KEY.pattern},
        'description': 'The entry of the blob dict.'}
@@ -204,8 +208,12 @@ class Operation(object):
     """
 
     def __init__(self, summary, answers, errors=(), body=None,
-                 parameters=(), scope='typed', links=False, filters=False):
+                 parameters=(), scope='typed', links=False, filters=False,
+                 suffix=''):
         self.summary = summary
+        # After the blob (or the entry of a blob dict) of a route that
+        # takes the rest of the path: its own path.
+        self.suffix = suffix
         self.filters = filters
         self.answers = answers
         self.errors = errors
@@ -304,6 +312,16 @@ OPERATIONS = {
                'at /v2/images/{id}/file).', None, {
                    'Location': 'Where the data is.'})},
         errors=(403, 416, 503), parameters=[RANGE]),
+    'import_blob': Operation(
+        'Import data into a blob in the background: copy-blob copies its '
+        'data to more stores (as images\' copy-image).',
+        {202: ('Started; the blob shows the stores it is copied to in '
+               'os_glance_importing_to_stores, and those that failed in '
+               'os_glance_failed_import.', None, {})},
+        errors=(403, 409, 413), body={JSON: 'Import'}, suffix='/import'),
+    'delete_from_store': Operation(
+        'Delete the copy of a blob\'s data in one store (never the '
+        'last one).', {204: ('Deleted.', None, {})}, errors=(403, 409)),
 }
 
 # What a read-only type (images) serves; its other routes answer 405.
@@ -311,12 +329,15 @@ READ_ONLY_OPERATIONS = ('list_artifacts', 'show_artifact', 'download_blob',
                         'show_schema', 'show_list_schema')
 
 
-PATH_PARAMETERS = {'{artifact_id}': ID, '{tag}': TAG, '{member}': MEMBER}
+PATH_PARAMETERS = {'{artifact_id}': ID, '{tag}': TAG, '{member}': MEMBER,
+                   '{store}': STORE}
 
 
-def _expand(path, type_cls):
+def _expand(path, type_cls, suffix=''):
     """The concrete paths of a route for one type: [(path, path
-    parameters)]."""
+    parameters)]; with ``suffix``, the paths of the operation after each
+    blob or blob dict entry of a route that takes the rest of the
+    path."""
     parts = [type_cls.name if part == '{type_name}' else part
              for part in path.strip('/').split('/')]
     params = [PATH_PARAMETERS[p] for p in parts if p in PATH_PARAMETERS]
@@ -326,13 +347,21 @@ def _expand(path, type_cls):
                     for p, ps in expanded for action in lifecycle.ACTIONS]
     if '{blob}' in parts:
         dict_route = '{key:.*}' in parts
-        expanded = [
-            (p.replace('{blob}', name).replace('{key:.*}', '{key}'),
-             ps + ([KEY] if dict_route else []))
-            for p, ps in expanded
-            for name, field in sorted(type_cls.fields.items())
-            if isinstance(field, f.Blob) and
-            isinstance(field, f.BlobDict) == dict_route]
+        blob_fields = [(name, isinstance(field, f.BlobDict))
+                       for name, field in sorted(type_cls.fields.items())
+                       if isinstance(field, f.Blob)]
+        if suffix:
+            expanded = [
+                (p.replace('{blob}', name).replace(
+                    '/{key:.*}', '/{key}' if is_dict else '') + suffix,
+                 ps + ([KEY] if is_dict else []))
+                for p, ps in expanded for name, is_dict in blob_fields]
+        else:
+            expanded = [
+                (p.replace('{blob}', name).replace('{key:.*}', '{key}'),
+                 ps + ([KEY] if dict_route else []))
+                for p, ps in expanded for name, is_dict in blob_fields
+                if is_dict == dict_route]
     return expanded
 
 
@@ -424,7 +453,7 @@ def document(routes, types, version='1.0'):
                 if getattr(type_cls, 'read_only', False) and \
                         function.__name__ not in READ_ONLY_OPERATIONS:
                     continue
-                expanded = (_expand(route, type_cls)
+                expanded = (_expand(route, type_cls, operation.suffix)
                             if type_cls is not None else [(route, [])])
                 for path, params in expanded:
                     op_id = _operation_id(function.__name__, path)
@@ -497,6 +526,18 @@ def _components(types):
         'NewMember': {'type': 'object', 'required': ['member'],
                       'additionalProperties': False,
                       'properties': {'member': MEMBER['schema']}},
+        'Import': {'type': 'object', 'required': ['method'],
+                   'additionalProperties': False,
+                   'properties': {
+                       'method': {'type': 'object', 'required': ['name'],
+                                  'additionalProperties': False,
+                                  'properties': {'name': {
+                                      'type': 'string',
+                                      'enum': ['copy-blob']}}},
+                       'stores': {'type': 'array', 'minItems': 1,
+                                  'items': STORE['schema']},
+                       'all_stores': {'type': 'boolean'},
+                       'all_stores_must_succeed': {'type': 'boolean'}}},
         'MemberStatus': {'type': 'object', 'required': ['status'],
                          'additionalProperties': False,
                          'properties': {'status': {

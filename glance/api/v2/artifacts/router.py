@@ -35,6 +35,10 @@ ROUTES = [
     ('/usage', {'GET': h.show_usage}),
     ('/{type_name}', {'GET': h.list_artifacts,
                       'POST': h.create_artifact}),
+    ('/stores/{store}/{type_name}/{artifact_id}/{blob}',
+     {'DELETE': h.delete_from_store}),
+    ('/stores/{store}/{type_name}/{artifact_id}/{blob}/{key:.*}',
+     {'DELETE': h.delete_from_store}),
     ('/{type_name}/{artifact_id}', {'GET': h.show_artifact,
                                     'PATCH': h.update_artifact,
                                     'DELETE': h.delete_artifact}),
@@ -51,8 +55,10 @@ ROUTES = [
                                            'PUT': h.upload_blob}),
     # {key:.*} takes any rest, so that keys with path tricks get a 400
     # saying so rather than a 404.
+    # POST .../{blob}/import and .../{blob}/{key}/import.
     ('/{type_name}/{artifact_id}/{blob}/{key:.*}', {'GET': h.download_blob,
-                                                    'PUT': h.upload_blob}),
+                                                    'PUT': h.upload_blob,
+                                                    'POST': h.import_blob}),
 ]
 
 # Domain errors and their statuses (subclasses, such as ReadOnly of

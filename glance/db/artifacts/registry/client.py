@@ -216,6 +216,27 @@ def blob_upload_abort(context, artifact_id, field, key, upload_id):
                  field=field, key=key, upload_id=upload_id)
 
 
+def blob_copy_begin(context, artifact_id, type_name, field, key, copy,
+                    limits=None):
+    return _call('blob_copy_begin', context, artifact_id=artifact_id,
+                 type_name=type_name, field=field, key=key, copy=copy,
+                 limits=limits)
+
+
+def blob_copy_step(context, artifact_id, type_name, field, key, upload_id,
+                   values=None, stop=False):
+    return _call('blob_copy_step', context, artifact_id=artifact_id,
+                 type_name=type_name, field=field, key=key,
+                 upload_id=upload_id, values=values, stop=stop)
+
+
+def blob_copy_drop(context, artifact_id, type_name, field, key, backend,
+                   keep_for=None):
+    return _call('blob_copy_drop', context, artifact_id=artifact_id,
+                 type_name=type_name, field=field, key=key, backend=backend,
+                 keep_for=keep_for)
+
+
 def blob_upload_list(context, artifact_id=None):
     return _call('blob_upload_list', context, artifact_id=artifact_id)
 

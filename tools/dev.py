@@ -264,7 +264,8 @@ COMBINATIONS = [('postgresql', 'registry', WIRE_TESTS),
 # run on S3 under uWSGI, below), with the garbage collector's tests (its
 # SQL; they pick their store themselves, and run on S3 in stage 1) and the
 # two-host tests (two hosts on one database and one bucket).
-BLOB_TESTS = ['tests.functional.test_blobs', 'tests.e2e.test_blobs']
+BLOB_TESTS = ['tests.functional.test_blobs', 'tests.functional.test_copies',
+              'tests.e2e.test_blobs']
 STORE_TESTS = BLOB_TESTS + [r'tests\.e2e\.test_stores\.TestGarbageOnFiles\.',
                             'tests.e2e.test_hosts']
 S3_RUNS = [('postgresql', 'registry', STORE_TESTS),

@@ -556,6 +556,33 @@ class Client(object):
         blob = self.get_artifact(type_name, artifact_id).get(field)
         return blob.get(key) if key is not None and blob else blob
 
+    def import_blob(self, type_name, artifact_id, field, key=None,
+                    method='copy-blob', stores=None, all_stores=False,
+                    all_stores_must_succeed=True):
+        """Start an import into blob ``field`` (entry ``key``): with
+        copy-blob, copies of its data to ``stores`` (or, with
+        ``all_stores``, to every store that lacks it). The server answers
+        at once; the blob's ``os_glance_importing_to_stores`` and
+        ``os_glance_failed_import`` show how it goes."""
+        body = {'method': {'name': method},
+                'all_stores_must_succeed': all_stores_must_succeed}
+        if all_stores:
+            body['all_stores'] = True
+        else:
+            body['stores'] = list(stores or ())
+        self.request('POST', self._blob_url(type_name, artifact_id, field,
+                                            key) + '/import',
+                     json=body, expect=(202,))
+
+    def delete_blob_from_store(self, store, type_name, artifact_id, field,
+                               key=None):
+        """Delete the copy of blob ``field``'s (entry ``key``'s) data in
+        ``store`` (never the last one)."""
+        segments = ['stores', store, type_name, artifact_id, field]
+        if key is not None:
+            segments.append(key)
+        self.request('DELETE', self.url(*segments), expect=(204,))
+
     def download_blob(self, type_name, artifact_id, field, key=None):
         """The data of blob ``field`` (entry ``key`` of a blob dict) as a
         BlobDownload, streaming; NoData when nothing was uploaded yet."""

@@ -607,7 +607,12 @@ def copy(context, type_cls, artifact_id, name, key, backends,
         row = _data_row(type_cls, record, name, key) or {}
         held = [row.get('backend')] + [c['backend']
                                        for c in row.get('copies', ())]
-        backends = [b for b in store.backends() if b not in held] or None
+        backends = [b for b in store.backends() if b not in held]
+        if not backends and row:
+            raise exception.Conflict(
+                '%s already has its data in every store (%s).'
+                % (name + ('/' + key if key else ''), ', '.join(
+                    b for b in held if b)))
     check_copy(context, type_cls, view, name, key)
     _check_targets(backends)
     upload_id = str(uuid.uuid4())

@@ -30,8 +30,11 @@ Two kinds of calls belong to glance-api alone, and are taken only from
 its own service identity (``Caller.glance_api``):
 
 - its housekeeping, which runs as no user (``Caller.context`` is None):
-  cleaning up dead uploads, garbage collection, delayed deletes, and
-  reading artifacts whoever owns them for cycle checks (HOUSEKEEPING);
+  cleaning up dead uploads, garbage collection, delayed deletes,
+  reading artifacts whoever owns them for cycle checks, and the steps
+  of a copy of blob data to more stores that a user began (its
+  heartbeats, each copy it wrote, and deleting those copies again when
+  all stores had to succeed and one failed) (HOUSEKEEPING);
 - values that only glance-api can produce, having written or read blob
   data: ``blob_upload_finish`` (the location, size and digests of the
   data it stored, and the fields it filled by inspecting that content)

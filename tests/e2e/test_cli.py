@@ -121,7 +121,9 @@ class CliMixin(object):
         self.assertEqual(
             {'status': 'active', 'size': len(data), 'checksum': md5,
              'os_hash_algo': 'sha512', 'os_hash_value': sha512,
-             'content_type': 'application/octet-stream'},
+             'content_type': 'application/octet-stream', 'stores': 'fs',
+             'os_glance_importing_to_stores': '',
+             'os_glance_failed_import': ''},
             {k: v for k, v in blob.items() if k != 'url'})
         states = progress_states(result.stderr)
         self.assertEqual(FIRST_BAR, states[0])
@@ -329,6 +331,32 @@ class TestCliWithoutAuth(CliMixin, test_server.ServerTest):
         self.assertEqual(
             '--tag-any cannot give a tag with a double quote; use --tag\n',
             self.error_of('artifact', 'list', HT, '--tag-any', 'a"b'))
+
+    def test_import_copies_to_a_store_and_store_delete_drops_a_copy(self):
+        name = 'copied-%s' % uuid.uuid4().hex[:8]
+        art_id = self.server.json('POST', '/v2/artifacts/' + HT,
+                                  {'name': name})[1]['id']
+        self.openstack('artifact', 'upload', HT, name, 'template', '--file',
+                       self.make_file(name, b'heat_template_version: x\n'))
+        blob = self.json_of('artifact', 'import', HT, name, 'template',
+                            '--store', 'fs2')
+        self.assertIn(blob['os_glance_importing_to_stores'], ('fs2', ''))
+        base.wait_for(lambda: self.server.json(
+            'GET', '/v2/artifacts/%s/%s' % (HT, art_id))[1]['template'][
+                'stores'] == 'fs,fs2')
+        self.assertEqual(1, len(os.listdir(os.path.join(self.root,
+                                                        'fs2'))))
+        self.assertIn("already has its data in every store", self.error_of(
+            'artifact', 'import', HT, name, 'template', '--all-stores'))
+        self.openstack('artifact', 'store', 'delete', 'fs', HT, name,
+                       'template')
+        self.assertEqual('fs2', self.json_of(
+            'artifact', 'show', HT, name)['template']['stores'])
+        self.assertIn('holds the only copy', self.error_of(
+            'artifact', 'store', 'delete', 'fs2', HT, name, 'template'))
+        self.assertEqual(b'heat_template_version: x\n', self.openstack(
+            'artifact', 'download', HT, name, 'template', '--file',
+            '-').stdout)
 
     def test_a_corrupted_download_fails_and_leaves_no_file(self):
         name = 'corrupt-%s' % uuid.uuid4().hex[:8]

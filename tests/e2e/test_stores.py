@@ -322,6 +322,65 @@ class TestGarbageOnS3(GarbageTests, StoreTest):
     STORE = 's3'
 
 
+class CopyTests(object):
+    """Several stores per blob on a real glance-api: the copy thread of a
+    worker, downloads that go on from the next copy, copies dropped."""
+
+    def test_copies_made_in_the_background_serve_when_a_store_fails(self):
+        art = self.create()
+        data = os.urandom(6 * MiB + 1)
+        self.assertEqual(204, self.put(art, data)[0])
+        first = 's3' if self.server.bucket else 'fs'
+        status, _h, body = self.server.request(
+            'POST', '%s/%s/import' % (art['self'], self.FIELD),
+            {'method': {'name': 'copy-blob'}, 'stores': ['fs2']})
+        self.assertEqual((202, b''), (status, body))
+        views = []
+
+        def copied():
+            views.append(self.server.json('GET', art['self'])[1][
+                self.FIELD])
+            return views[-1]['os_glance_importing_to_stores'] == ''
+        self.wait_for(copied)
+        self.assertEqual(('%s,fs2' % first, ''), (
+            views[-1]['stores'], views[-1]['os_glance_failed_import']))
+        copies = os.listdir(os.path.join(self.root, 'fs2'))
+        self.assertEqual(1, len(copies))
+        # The first store loses the data behind glance-api's back.
+        name = [n for n in self.data() if n.startswith('artifact-')][0]
+        if self.server.bucket:
+            s3.client().delete_object(Bucket=self.server.bucket, Key=name)
+        else:
+            os.unlink(os.path.join(self.root, 'store', name))
+        status, _h, body = self.get(art)
+        self.assertEqual((200, hashlib.md5(data).hexdigest()),
+                         (status, hashlib.md5(body).hexdigest()))
+        status, hdrs, body = self.get(art, {'Range': 'bytes=-10'})
+        self.assertEqual((206, data[-10:]), (status, body))
+        # Dropping the store that lost it leaves the copy, the last one,
+        # which stays.
+        self.assertEqual(204, self.server.request(
+            'DELETE', '/v2/artifacts/stores/%s/%s/%s/%s' % (
+                first, self.TYPE, art['id'], self.FIELD))[0])
+        status, body = self.server.json(
+            'DELETE', '/v2/artifacts/stores/fs2/%s/%s/%s' % (
+                self.TYPE, art['id'], self.FIELD))
+        self.assertEqual(403, status, body)
+        self.assertIn('holds the only copy', body['message'])
+        self.assertEqual(data, self.get(art)[2])
+        self.assertEqual(204, self.server.request('DELETE',
+                                                  art['self'])[0])
+        self.assertEqual([], os.listdir(os.path.join(self.root, 'fs2')))
+
+
+class TestCopiesOnFiles(CopyTests, StoreTest):
+    STORE = 'file'
+
+
+class TestCopiesOnS3(CopyTests, StoreTest):
+    STORE = 's3'
+
+
 class TestS3(StoreTest):
     """What the S3 driver of glance_store does not do by itself."""
 

@@ -335,6 +335,30 @@ class TestRegistryRefusesWhatGlanceApiRefuses(TrustTest):
                 answer = self.nova(user, command, **kwargs)
                 self.assertRefused('Forbidden', answer, 'housekeeping')
 
+    def test_copies_are_asked_by_admins_and_stepped_by_glance_api(self):
+        art = self.create('member_b')
+        self.upload('member_b', art, b'data of B')
+        where = dict(artifact_id=art['id'], type_name='sample_artifacts',
+                     field='blob1', key='')
+        answer = self.nova('member_b', 'blob_copy_begin', copy={
+            'upload_id': str(uuid.uuid4()), 'backends': ['fs2'],
+            'process': 'elsewhere:1:0'}, **where)
+        self.assertRefused('Forbidden', answer, 'artifacts:copy_blob')
+        answer = self.nova('member_b', 'blob_copy_drop', backend='fs',
+                           **where)
+        self.assertRefused('Forbidden', answer,
+                           'artifacts:delete_blob_location')
+        for user in ('member_b', 'admin_a'):
+            answer = self.nova(user, 'blob_copy_step',
+                               upload_id=str(uuid.uuid4()), values={
+                                   'location': 'file:///etc/passwd',
+                                   'backend': 'fs2'}, **where)
+            self.assertRefused('Forbidden', answer, 'housekeeping')
+        self.assertEqual([], self.registry_rows(
+            'select backend from ga_blob_copies'))
+        self.assertEqual(b'data of B', self.api('GET', art['self'] +
+                                                '/blob1', 'member_b')[1])
+
     def test_another_projects_uploads_are_not_touched(self):
         art = self.public_of_a()
         upload_id = self.begin_upload('admin_a', 'glance_svc', art)

@@ -120,14 +120,32 @@ class TestCopyBlob(CopyTest):
         self.assertError(409, self.copy(['fs2'], path='/blob_dict/none',
                                         status=409),
                          'blob_dict/none has no data to copy')
-        self.assertError(400, self.copy(['fs2'], path='/blob_dict',
-                                        status=400), 'name the entry')
+        # .../blob_dict/import is the dict's entry "import".
+        resp = self.copy(['fs2'], path='/blob_dict', status=405)
+        self.assertEqual('GET, PUT', resp.headers['Allow'])
+        resp = self.request('PUT', self.url + '/blob1/import', raw=b'x',
+                            content_type=test_blobs.OCTETS)
+        self.assertEqual((405, 'POST'), (resp.status_int,
+                                         resp.headers['Allow']))
         resp = self.request('POST', self.url + '/blob1/import', body={
             'method': {'name': 'web-download', 'uri': 'http://x/'},
             'stores': ['fs2']})
         self.assertError(400, resp, "Unknown or disabled import method "
                                     "'web-download'; the enabled ones are: "
                                     "copy-blob")
+        for method in (None, [None], {}, 'copy-image'):
+            resp = self.request('POST', self.url + '/blob1/import', body={
+                'method': {'name': method}, 'stores': ['fs2']})
+            self.assertError(400, resp, 'Unknown or disabled import method')
+        for body in ([], {'method': {'name': 'copy-blob'}, 'to': 1},
+                     {'method': {'name': 'copy-blob', 'uri': 'x'},
+                      'stores': ['fs2']},
+                     dict(COPY, stores=['fs2'], all_stores_must_succeed=1),
+                     dict(COPY, all_stores='yes'), dict(COPY, stores='all'),
+                     dict(COPY, stores=['fs2'], all_stores=True)):
+            resp = self.request('POST', self.url + '/blob1/import',
+                                body=body)
+            self.assertEqual(400, resp.status_int, resp.text)
         self.addCleanup(CONF.clear_override, 'enabled_import_methods')
         CONF.set_override('enabled_import_methods', ['glance-direct'])
         self.assertError(400, self.copy(['fs2'], status=400),
@@ -162,6 +180,8 @@ class TestCopyBlob(CopyTest):
         blob = self.copied()
         everywhere = sorted(b for b in store.backends())
         self.assertEqual(everywhere, sorted(blob['stores'].split(',')))
+        self.assertError(409, self.copy(None, all_stores=True, status=409),
+                         'blob1 already has its data in every store')
 
 
 class TestReadsFromCopies(CopyTest):

@@ -1,4 +1,5 @@
-"""artifact upload, artifact download."""
+"""artifact upload, artifact download, artifact import, artifact store
+delete."""
 
 import hashlib
 import os
@@ -138,3 +139,72 @@ class DownloadBlob(command.Command):
                                   key) as download:
             download.write_to(sys.stdout.buffer, bar)
             sys.stdout.buffer.flush()
+
+
+class ImportBlob(command.ShowOne):
+    _description = ("Import data into a blob in the background: copy-blob "
+                    "copies its data to more stores (as 'image import "
+                    "--method copy-image'); the blob then shows the "
+                    "stores still to come and those that failed")
+
+    def get_parser(self, prog_name):
+        parser = super(ImportBlob, self).get_parser(prog_name)
+        common.add_type_argument(parser)
+        common.add_artifact_arguments(parser)
+        common.add_blob_argument(parser)
+        parser.add_argument(
+            '--method', metavar='<method>', default='copy-blob',
+            choices=['copy-blob'],
+            help='Import method (default: copy-blob)')
+        where = parser.add_mutually_exclusive_group(required=True)
+        where.add_argument(
+            '--store', metavar='<store>', dest='stores', action='append',
+            help='Store to copy the data to (repeat for several)')
+        where.add_argument(
+            '--all-stores', action='store_true', default=False,
+            help='Copy the data to every store that lacks it')
+        failure = parser.add_mutually_exclusive_group()
+        failure.add_argument(
+            '--all-stores-must-succeed', action='store_true',
+            dest='must_succeed', default=True,
+            help='A store that fails ends the import and the copies it '
+                 'made are deleted again (default)')
+        failure.add_argument(
+            '--allow-failure', action='store_false', dest='must_succeed',
+            help='A store that fails is skipped and the import goes on')
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.artifact
+        field, key = common.split_blob(parsed_args.blob)
+        artifact_id = common.artifact_id(client, parsed_args)
+        client.import_blob(parsed_args.type_name, artifact_id, field,
+                           key=key, method=parsed_args.method,
+                           stores=parsed_args.stores,
+                           all_stores=parsed_args.all_stores,
+                           all_stores_must_succeed=parsed_args.must_succeed)
+        blob = client.get_artifact(parsed_args.type_name,
+                                   artifact_id).get(field)
+        return common.show_artifact(
+            (blob.get(key) if key is not None and blob else blob) or {})
+
+
+class DeleteBlobFromStore(command.Command):
+    _description = ("Delete the copy of a blob's data in one store (never "
+                    "the last one)")
+
+    def get_parser(self, prog_name):
+        parser = super(DeleteBlobFromStore, self).get_parser(prog_name)
+        parser.add_argument('store', metavar='<store>',
+                            help='Store to delete the copy from')
+        common.add_type_argument(parser)
+        common.add_artifact_arguments(parser)
+        common.add_blob_argument(parser)
+        return parser
+
+    def take_action(self, parsed_args):
+        client = self.app.client_manager.artifact
+        field, key = common.split_blob(parsed_args.blob)
+        client.delete_blob_from_store(
+            parsed_args.store, parsed_args.type_name,
+            common.artifact_id(client, parsed_args), field, key=key)

@@ -20,6 +20,7 @@ from glance.api.v2.artifacts import ranges
 from glance.artifacts import blobs
 from glance.artifacts import catalog
 from glance.artifacts import exception
+from glance.artifacts import fields as f
 from glance.artifacts import lifecycle
 from glance.artifacts import members
 from glance.artifacts import policy
@@ -302,8 +303,28 @@ def _declared_size(req):
     return req.content_length
 
 
+def _import_path(type_cls, blob, key):
+    """Whether .../{blob}/{key} is a blob's import path: /import after a
+    single blob or after the entry of a blob dict (a dict's own entry
+    may be named "import")."""
+    if key is None:
+        return False
+    field = type_cls.fields.get(blob)
+    return key.endswith('/import') or (
+        key == 'import' and isinstance(field, f.Blob) and
+        not isinstance(field, f.BlobDict))
+
+
+def _not_an_import(type_cls, blob, key):
+    if _import_path(type_cls, blob, key):
+        raise webob.exc.HTTPMethodNotAllowed(
+            detail='An import is started with POST.',
+            headers=[('Allow', 'POST')])
+
+
 def upload_blob(api, req, type_name, artifact_id, blob, key=None):
     type_cls = _writable(api, type_name)
+    _not_an_import(type_cls, blob, key)
     if req.content_type != 'application/octet-stream':
         raise webob.exc.HTTPUnsupportedMediaType(
             detail="Blob data is sent as application/octet-stream, not "
@@ -332,6 +353,7 @@ def _idle_timeout(req):
 
 def download_blob(api, req, type_name, artifact_id, blob, key=None):
     type_cls = _type(api, type_name)
+    _not_an_import(type_cls, blob, key)
     if type_cls.read_only:
         return _redirect_to_data(req, type_cls, artifact_id, blob, key)
     try:
@@ -376,13 +398,13 @@ IMPORT_METHODS = {'copy-blob': 'copy-image'}
 def import_blob(api, req, type_name, artifact_id, blob, key):
     """POST .../{blob}/import and .../{blob}/{key}/import: start an
     import of the blob's data (202); its progress shows in the blob."""
-    if key != 'import' and not key.endswith('/import'):
+    type_cls = _writable(api, type_name, allow='GET')
+    if not _import_path(type_cls, blob, key):
         raise webob.exc.HTTPMethodNotAllowed(
             detail='Blob data is uploaded with PUT; POST is for '
                    '.../import.', headers=[('Allow', 'GET, PUT')])
     # The entry of a blob dict comes before /import.
     key = None if key == 'import' else key[:-len('/import')]
-    type_cls = _writable(api, type_name, allow='')
     body = _body(req)
     if not isinstance(body, dict) or set(body) - {
             'method', 'stores', 'all_stores', 'all_stores_must_succeed'}:
@@ -391,7 +413,7 @@ def import_blob(api, req, type_name, artifact_id, blob, key):
                         '[...], "all_stores_must_succeed": true|false}.')
     method = body.get('method')
     name = method.get('name') if isinstance(method, dict) else None
-    if name not in IMPORT_METHODS or (
+    if not isinstance(name, str) or name not in IMPORT_METHODS or (
             IMPORT_METHODS[name] not in CONF.enabled_import_methods):
         raise webob.exc.HTTPBadRequest(
             explanation="Unknown or disabled import method %r; the enabled "
@@ -407,11 +429,18 @@ def import_blob(api, req, type_name, artifact_id, blob, key):
         raise webob.exc.HTTPBadRequest(
             explanation='all_stores_must_succeed is true or false.')
     stores = body.get('stores')
-    if body.get('all_stores') is True and stores is None:
-        stores = 'all'
-    elif body.get('all_stores') not in (None, False):
+    if stores is not None and not isinstance(stores, list):
+        raise webob.exc.HTTPBadRequest(
+            explanation='stores is a list of store names.')
+    all_stores = body.get('all_stores', False)
+    if not isinstance(all_stores, bool):
         raise webob.exc.HTTPBadRequest(
             explanation='all_stores is true or false.')
+    if all_stores:
+        if stores is not None:
+            raise webob.exc.HTTPBadRequest(
+                explanation='Give stores or all_stores, not both.')
+        stores = 'all'
     blobs.copy(req.context, type_cls, artifact_id, blob, key, stores,
                all_stores_must_succeed=must)
     return webob.Response(status=202)

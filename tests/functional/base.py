@@ -28,6 +28,11 @@ from tests import s3
 CONF = cfg.CONF
 
 
+# Filesystem stores besides "fs": three stores at least for the copies
+# of blob data in several of them (test_copies).
+MORE_STORES = ('fs2', 'fs3')
+
+
 class _Glance(object):
     """The process-wide Glance: apps by flavor, sharing one database."""
 
@@ -55,11 +60,12 @@ class _Glance(object):
             atexit.register(self.registry.stop)
             self.confdir = base.write_env(
                 self.root, extra=self.registry.api_options(),
-                s3_bucket=self.bucket)
+                s3_bucket=self.bucket, more_stores=MORE_STORES)
             base.sync_databases(self.confdir, artifacts_tables=False)
         else:
             self.confdir = base.write_env(self.root, database=self.database,
-                                          s3_bucket=self.bucket)
+                                          s3_bucket=self.bucket,
+                                          more_stores=MORE_STORES)
             base.sync_databases(self.confdir)
         self.engine = sa.create_engine(self.database)
         os.environ['OS_GLANCE_CONFIG_DIR'] = self.confdir

@@ -27,7 +27,7 @@ class BlobTest(base.FunctionalTest):
         super(BlobTest, self).setUp()
         self.art = self.create('sample_artifacts', name='blobs')
         self.url = self.art['self']
-        for backend in ('fs', 'fs2', None):
+        for backend in ('fs', 'fs2', 'fs3', None):
             self.addCleanup(self._empty, backend)
         self._empty(None)
 

@@ -161,12 +161,7 @@ class TestCopyBlob(CopyTest):
         self.assertEqual([], self.stored('fs2'))
 
     def test_a_store_that_fails_shows_in_os_glance_failed_import(self):
-        directory = self._directory('fs2')
-        os.rename(directory, directory + '.away')
-        self.addCleanup(os.rename, directory + '.away', directory)
-        with open(directory, 'wb'):
-            pass                        # a file where the directory was
-        self.addCleanup(os.unlink, directory)
+        self.break_fs2()
         self.copy(['fs2'], all_stores_must_succeed=False)
         blob = self.copied()
         self.assertEqual((self.first, 'fs2'),
@@ -174,6 +169,46 @@ class TestCopyBlob(CopyTest):
         self.assertEqual(([], 0), (self.copies(),
                                    self.count_rows(models.blob_uploads)))
         self.assertEqual(self.data, self.get().body)
+
+    def break_fs2(self):
+        """Store fs2 fails every write: a file where its directory
+        was."""
+        directory = self._directory('fs2')
+        os.rename(directory, directory + '.away')
+        self.addCleanup(os.rename, directory + '.away', directory)
+        with open(directory, 'wb'):
+            pass
+        self.addCleanup(os.unlink, directory)
+
+    def test_a_failed_store_undoes_the_copies_when_all_must_succeed(self):
+        self.break_fs2()
+        self.copy(['fs3', 'fs2'])
+        blob = self.copied()
+        self.assertEqual((self.first, 'fs2'),
+                         (blob['stores'], blob['os_glance_failed_import']))
+        self.assertEqual(([], []), (self.copies(), self.stored('fs3')))
+
+    def test_a_failed_store_is_skipped_when_failure_is_allowed(self):
+        self.break_fs2()
+        self.copy(['fs2', 'fs3'], all_stores_must_succeed=False)
+        blob = self.copied()
+        self.assertEqual(('%s,fs3' % self.first, 'fs2'),
+                         (blob['stores'], blob['os_glance_failed_import']))
+        self.assertEqual([self.data], self.stored('fs3'))
+
+    def test_each_copy_counts_in_the_projects_usage(self):
+        project = test_base.identity('p1')
+        art = self.members_artifact(project)
+        self.url = art['self']
+        self.copy(['fs2', 'fs3'])
+        self.copied()
+        resp = self.request('GET', '/v2/artifacts/usage', identity=project)
+        self.assertEqual(3 * len(self.data), resp.json['usage'][
+            'artifact_size_total']['usage_bytes'])
+        self.drop('fs3')
+        resp = self.request('GET', '/v2/artifacts/usage', identity=project)
+        self.assertEqual(2 * len(self.data), resp.json['usage'][
+            'artifact_size_total']['usage_bytes'])
 
     def test_all_stores_copies_to_every_store_that_lacks_the_data(self):
         self.copy(None, all_stores=True)

@@ -594,9 +594,9 @@ def copy(context, type_cls, artifact_id, name, key, backends,
          all_stores_must_succeed=True):
     """Start copying the data of blob ``name`` (entry ``key``) to the
     stores ``backends`` ('all': every store that does not hold it), one
-    after the other, in a thread of this
-    process; returns the artifact's API view at once, which shows the
-    copy in ``os_glance_importing_to_stores``. With
+    after the other, in a thread of this process; returns the artifact's
+    API view at once, which shows the copy in
+    ``os_glance_importing_to_stores``. With
     ``all_stores_must_succeed``, a store that fails ends the copy and
     the copies it made are deleted again; else the copy goes on to the
     next store. Stores that failed show in ``os_glance_failed_import``."""
@@ -662,8 +662,10 @@ class _Source(object):
 def _write_copy(row, backend, upload_id, beat):
     """Write a copy of a blob row's data to ``backend``; its location,
     once it has the blob's size and digests (else it is deleted)."""
-    data = _exactly(_from_any_store(row, 0, row['size']), row['size'], row,
-                    lambda: None)
+    data = iter(())
+    if row['size']:
+        data = _exactly(_from_any_store(row, 0, row['size']), row['size'],
+                        row, lambda: None)
     location, written, checksum, multihash = store.add(
         backend, upload_id, _Source(data, beat), row['size'])
     if (written, checksum, multihash) != (row['size'], row['checksum'],

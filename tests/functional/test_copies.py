@@ -33,12 +33,13 @@ class CopyTest(test_blobs.BlobTest):
         self.assertEqual(status, resp.status_int, resp.text)
         return resp
 
-    def copied(self, field='blob1'):
+    def copied(self, field='blob1', key=None):
         """The blob's view once no copy of it runs."""
         views = []
 
         def done():
-            views.append(self.show()[field])
+            view = self.show()[field]
+            views.append(view if key is None else view[key])
             return views[-1]['os_glance_importing_to_stores'] == ''
         test_base.wait_for(done)
         return views[-1]
@@ -84,6 +85,15 @@ class TestCopyBlob(CopyTest):
         self.assertEqual([('blob1', 'fs2')], self.copies())
         self.assertEqual(0, self.count_rows(models.blob_uploads))
         self.assertEqual(self.data, self.get().body)
+
+    def test_an_empty_blob_is_copied_too(self):
+        self.assertEqual(204, self.put('/blob_dict/empty', b'').status_int)
+        self.copy(['fs3'], path='/blob_dict/empty')
+        blob = self.copied('blob_dict', 'empty')
+        self.assertEqual(('%s,fs3' % self.first, ''),
+                         (blob['stores'], blob['os_glance_failed_import']))
+        self.assertEqual([b''], self.stored('fs3'))
+        self.assertEqual(b'', self.get('/blob_dict/empty').body)
 
     def test_a_copy_in_progress_shows_where_it_goes_and_is_one_at_a_time(
             self):

@@ -878,6 +878,29 @@ def blob_upload_reserve(context, artifact_id, field, key, upload_id, need,
         return grant
 
 
+def _locked_upload(conn, context, artifact_id, type_name, field, key,
+                   upload_id, copy=False):
+    """(record, upload row) once the artifact's lock is taken, when the
+    blob's upload (a copy, with ``copy``) ``upload_id`` is still
+    recorded; else Conflict (the artifact was deleted, or the upload was
+    taken for dead)."""
+    try:
+        record = _lock(conn, context, artifact_id, type_name)
+    except errors.NotFound:
+        record = None
+    current = conn.execute(
+        sa.select(U).where(*_upload_key(artifact_id, field, key))).first()
+    if record is None or current is None or \
+            current.upload_id != upload_id or \
+            (current.copy_of is not None) != copy:
+        what = 'copy' if copy else 'upload'
+        raise errors.Conflict(
+            'The %s %s %s was cancelled while it ran (the artifact was '
+            'deleted, or the %s was taken for dead).'
+            % (what, 'of' if copy else 'to', field, what))
+    return record, current
+
+
 @_retry
 def blob_upload_finish(context, artifact_id, type_name, field, key,
                        upload_id, values, keep_for=None, changes=None):
@@ -892,19 +915,8 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
     b = models.blobs
     now = timeutils.utcnow()
     with get_engine().begin() as conn:
-        try:
-            record = _lock(conn, context, artifact_id, type_name)
-        except errors.NotFound:
-            record = None
-        current = conn.execute(
-            sa.select(U.c.upload_id, U.c.backend, U.c.copy_of)
-            .where(*_upload_key(artifact_id, field, key))).first()
-        if record is None or current is None or \
-                current.upload_id != upload_id or \
-                current.copy_of is not None:
-            raise errors.Conflict(
-                'The upload to %s was cancelled while it ran (the artifact '
-                'was deleted, or the upload was taken for dead).' % field)
+        record, current = _locked_upload(conn, context, artifact_id,
+                                         type_name, field, key, upload_id)
         _check_data(upload_id, current.backend, values)
         _check_drafted(record)
         where = [b.c.artifact_id == artifact_id, b.c.field == field,
@@ -1057,18 +1069,9 @@ def blob_copy_step(context, artifact_id, type_name, field, key, upload_id,
     ``values['location']`` names the copy's own data in its backend."""
     b = models.blobs
     with get_engine().begin() as conn:
-        try:
-            record = _lock(conn, context, artifact_id, type_name)
-        except errors.NotFound:
-            record = None
-        current = conn.execute(
-            sa.select(U).where(*_upload_key(artifact_id, field, key))
-        ).first()
-        if record is None or current is None or \
-                current.upload_id != upload_id or current.copy_of is None:
-            raise errors.Conflict(
-                'The copy of %s was cancelled while it ran (the artifact '
-                'was deleted, or the copy was taken for dead).' % field)
+        record, current = _locked_upload(conn, context, artifact_id,
+                                         type_name, field, key, upload_id,
+                                         copy=True)
         blob = _blob_row(record, field, key)
         if blob is None or blob['data_name'] != current.copy_of:
             raise errors.Conflict('The data of %s was replaced while it '

@@ -118,6 +118,29 @@ class TestCopyBlob(CopyTest):
         self.assertError(409, self.drop(self.first, status=409),
                          'is in progress')
 
+    def test_a_copy_whose_process_died_is_cleaned_up_and_leaves_nothing(
+            self):
+        upload_id = str(uuid.uuid4())
+        with open(os.path.join(self._directory('fs2'),
+                               store.data_id(upload_id)), 'wb') as f:
+            f.write(self.data[:1000])      # what the copier wrote
+        with self.glance.engine.begin() as conn:
+            name = conn.execute(sa.select(models.blobs.c.data_name)).scalar()
+            conn.execute(models.blob_uploads.insert().values(
+                artifact_id=self.art['id'], field='blob1', key='',
+                upload_id=upload_id, backend='fs2',
+                process='%s:999999999:1.00' % catalog.socket.gethostname(),
+                started_at=sa.func.now(), heartbeat_at=sa.func.now(),
+                copy_of=name, pending_stores='fs3'))
+        blob = self.show()['blob1']       # a read cleans up dead uploads
+        self.assertEqual(('', self.first),
+                         (blob['os_glance_importing_to_stores'],
+                          blob['stores']))
+        self.assertEqual(([], [], 0), (self.stored('fs2'), self.copies(),
+                                       self.count_rows(models.blob_uploads)))
+        self.copy(['fs2'])
+        self.assertEqual('%s,fs2' % self.first, self.copied()['stores'])
+
     def test_what_cannot_be_copied_is_refused_saying_why(self):
         self.assertError(400, self.copy(['nowhere'], status=400),
                          "Unknown store 'nowhere'; the stores are: ")

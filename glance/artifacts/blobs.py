@@ -709,7 +709,8 @@ def _copy_all(context, type_cls, artifact_id, name, key, upload_id, row,
         except Exception as e:
             LOG.error('The copy of %s to store %s ended: %s: %s', what,
                       store.shown(backend), type(e).__name__, e)
-            if values is not None:
+            if values is not None and not _copy_recorded(
+                    api, admin, artifact_id, name, key, backend, upload_id):
                 store.delete(backend, values['location'])
             try:
                 api.blob_upload_abort(admin, artifact_id, name, key,
@@ -738,6 +739,28 @@ def _copy_all(context, type_cls, artifact_id, name, key, upload_id, row,
                         catalog.present(type_cls, record),
                         blob=notifier.blob_info(_data_row(type_cls, record,
                                                           name, key)))
+
+
+def _copy_recorded(api, admin, artifact_id, name, key, backend, upload_id):
+    """Whether the copy to ``backend`` that a failed step was to record
+    is recorded all the same (the step committed and its answer was
+    lost). True when that cannot be told, so that the data is kept: once
+    nothing records it, the clean-up of the copy as a dead upload, or
+    garbage collection, deletes it."""
+    try:
+        record = api.artifact_get(admin, artifact_id)
+    except exception.NotFound:
+        return False        # the artifact is gone, and its copies
+    except Exception as e:
+        LOG.warning('Could not tell whether the copy of %s to store %s was '
+                    'recorded (%s: %s); its data is kept', name,
+                    store.shown(backend), type(e).__name__, e)
+        return True
+    row = next((r for r in record['blobs']
+                if r['field'] == name and r['key'] == key), None)
+    return row is not None and any(
+        c['backend'] == backend and c['data_name'] == store.data_id(upload_id)
+        for c in row['copies'])
 
 
 def drop(context, type_cls, artifact_id, name, key, backend,

@@ -5,12 +5,14 @@ time and all at once, through the paste pipeline and glance_store."""
 import os
 import uuid
 
+import fixtures
 from oslo_config import cfg
 import sqlalchemy as sa
 
 from glance.artifacts import catalog
 from glance.artifacts import gc
 from glance.artifacts import store
+from glance.db.artifacts import errors
 from glance.db.artifacts import models
 from tests import base as test_base
 from tests.functional import test_blobs
@@ -58,6 +60,18 @@ class CopyTest(test_blobs.BlobTest):
 
     def get(self, path='/blob1', headers=None):
         return self.request('GET', self.url + path, headers=headers)
+
+    def lose_first(self, keep=0):
+        """The first store's data, cut to its first ``keep`` bytes behind
+        glance-api's back."""
+        location, _backend = self.location_of(self.art)
+        if self.glance.bucket:
+            test_blobs.s3.client().put_object(
+                Bucket=self.glance.bucket, Key=store.data_name(location),
+                Body=self.data[:keep])
+            return
+        with open(location[len('file://'):], 'r+b') as f:
+            f.truncate(keep)
 
     def location_of(self, art):
         return test_blobs.TestForgedLocations.location_of(self, art)
@@ -243,6 +257,41 @@ class TestCopyBlob(CopyTest):
         self.assertEqual(2 * len(self.data), resp.json['usage'][
             'artifact_size_total']['usage_bytes'])
 
+    def failing_steps(self, commit):
+        """The copy's steps fail as a lost answer of the registry would:
+        after the step was written (``commit``), or before."""
+        real = catalog.data_api()
+
+        class LostAnswers(object):
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+            def blob_copy_step(self, *args, **kwargs):
+                if commit:
+                    real.blob_copy_step(*args, **kwargs)
+                raise errors.Unavailable('the answer was lost')
+        self.useFixture(fixtures.MonkeyPatch(
+            'glance.artifacts.catalog.data_api', LostAnswers))
+
+    def test_a_copy_recorded_whose_answer_was_lost_keeps_its_data(self):
+        self.failing_steps(commit=True)
+        self.copy(['fs2'])
+        blob = self.copied()
+        self.assertEqual('%s,fs2' % self.first, blob['stores'])
+        self.assertEqual([self.data], self.stored('fs2'))
+        self.addCleanup(CONF.clear_override, 'read_order', group='artifacts')
+        CONF.set_override('read_order', ['fs2'], group='artifacts')
+        self.lose_first()
+        self.assertEqual(self.data, self.get().body)
+
+    def test_a_copy_not_recorded_leaves_no_data(self):
+        self.failing_steps(commit=False)
+        self.copy(['fs2'])
+        blob = self.copied()
+        self.assertEqual((self.first, [], 0), (
+            blob['stores'], self.stored('fs2'),
+            self.count_rows(models.blob_uploads)))
+
     def test_all_stores_copies_to_every_store_that_lacks_the_data(self):
         self.copy(None, all_stores=True)
         blob = self.copied()
@@ -258,18 +307,6 @@ class TestReadsFromCopies(CopyTest):
         super(TestReadsFromCopies, self).setUp()
         self.copy(['fs2'])
         self.copied()
-
-    def lose_first(self, keep=0):
-        """The first store's data, cut to its first ``keep`` bytes behind
-        glance-api's back."""
-        location, _backend = self.location_of(self.art)
-        if self.glance.bucket:
-            test_blobs.s3.client().put_object(
-                Bucket=self.glance.bucket, Key=store.data_name(location),
-                Body=self.data[:keep])
-            return
-        with open(location[len('file://'):], 'r+b') as f:
-            f.truncate(keep)
 
     def test_a_store_that_lost_the_data_is_followed_by_the_next(self):
         os.unlink(self.location_of(self.art)[0][len('file://'):]) \

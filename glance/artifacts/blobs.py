@@ -354,8 +354,10 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
                           artifact_id, name)
         # A store deletes what it wrote when its write fails (for S3, boto3
         # aborts the multipart upload); what a failing store cannot delete
-        # is left to the garbage collector.
-        if location is not None:
+        # is left to the garbage collector. Data that blob_upload_finish
+        # recorded although it failed (an answer lost) stays the blob's.
+        if location is not None and not _recorded(
+                artifact_id, name, key, backend, upload_id):
             store.delete(backend, location)
         raise
     if previous is not None:
@@ -709,8 +711,8 @@ def _copy_all(context, type_cls, artifact_id, name, key, upload_id, row,
         except Exception as e:
             LOG.error('The copy of %s to store %s ended: %s: %s', what,
                       store.shown(backend), type(e).__name__, e)
-            if values is not None and not _copy_recorded(
-                    api, admin, artifact_id, name, key, backend, upload_id):
+            if values is not None and not _recorded(
+                    artifact_id, name, key, backend, upload_id):
                 store.delete(backend, values['location'])
             try:
                 api.blob_upload_abort(admin, artifact_id, name, key,
@@ -741,26 +743,29 @@ def _copy_all(context, type_cls, artifact_id, name, key, upload_id, row,
                                                           name, key)))
 
 
-def _copy_recorded(api, admin, artifact_id, name, key, backend, upload_id):
-    """Whether the copy to ``backend`` that a failed step was to record
-    is recorded all the same (the step committed and its answer was
-    lost). True when that cannot be told, so that the data is kept: once
-    nothing records it, the clean-up of the copy as a dead upload, or
-    garbage collection, deletes it."""
+def _recorded(artifact_id, name, key, backend, upload_id):
+    """Whether the data that upload (or copy) ``upload_id`` wrote to
+    ``backend`` is recorded as the blob's, although the call that was to
+    record it failed (it committed and its answer was lost). True when
+    that cannot be told, so that the data is kept: once nothing records
+    it, the clean-up of dead uploads or garbage collection deletes it."""
     try:
-        record = api.artifact_get(admin, artifact_id)
+        record = catalog.data_api().artifact_get(catalog.admin_context(),
+                                                 artifact_id)
     except exception.NotFound:
-        return False        # the artifact is gone, and its copies
+        return False        # the artifact is gone, and its data
     except Exception as e:
-        LOG.warning('Could not tell whether the copy of %s to store %s was '
-                    'recorded (%s: %s); its data is kept', name,
-                    store.shown(backend), type(e).__name__, e)
+        LOG.warning('Could not tell whether the data of upload %s of %s in '
+                    'store %s was recorded (%s: %s); it is kept', upload_id,
+                    name, store.shown(backend or 'default'),
+                    type(e).__name__, e)
         return True
     row = next((r for r in record['blobs']
-                if r['field'] == name and r['key'] == key), None)
+                if r['field'] == name and r['key'] == (key or '')), None)
     return row is not None and any(
-        c['backend'] == backend and c['data_name'] == store.data_id(upload_id)
-        for c in row['copies'])
+        (held['backend'] or '') == (backend or '') and
+        held['data_name'] == store.data_id(upload_id)
+        for held in [row] + list(row.get('copies', ())))
 
 
 def drop(context, type_cls, artifact_id, name, key, backend,

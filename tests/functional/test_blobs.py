@@ -6,12 +6,14 @@ import io
 import os
 import uuid
 
+import fixtures
 from oslo_config import cfg
 import sqlalchemy as sa
 
 from glance.artifacts import catalog
 from glance.artifacts import gc
 from glance.artifacts import store
+from glance.db.artifacts import errors
 from glance.db.artifacts import models
 from tests import base as test_base
 from tests import s3
@@ -118,6 +120,25 @@ class TestUpload(BlobTest):
         self.assertEqual(hashlib.sha512(data).hexdigest(), got.headers[
             'x-openstack-artifact-os-hash-value'])
         self.assertEqual([data], self.stored())
+
+    def test_data_recorded_by_a_finish_whose_answer_was_lost_is_kept(self):
+        real = catalog.data_api()
+
+        class LostAnswer(object):
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+            def blob_upload_finish(self, *args, **kwargs):
+                real.blob_upload_finish(*args, **kwargs)
+                raise errors.Unavailable('the answer was lost')
+        with fixtures.MonkeyPatch('glance.artifacts.catalog.data_api',
+                                  LostAnswer):
+            resp = self.put('/blob1', b'recorded')
+        self.assertEqual(503, resp.status_int, resp.text)
+        self.assertEqual(('active', [b'recorded']),
+                         (self.show()['blob1']['status'], self.stored()))
+        self.assertEqual(b'recorded', self.request(
+            'GET', self.url + '/blob1').body)
 
     def test_chunked_upload_without_size_works(self):
         data = os.urandom(300000)

@@ -357,7 +357,7 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
         # is left to the garbage collector. Data that blob_upload_finish
         # recorded although it failed (an answer lost) stays the blob's.
         if location is not None and not _recorded(
-                artifact_id, name, key, backend, upload_id):
+                type_cls, artifact_id, name, key, backend, upload_id):
             store.delete(backend, location)
         raise
     if previous is not None:
@@ -712,7 +712,7 @@ def _copy_all(context, type_cls, artifact_id, name, key, upload_id, row,
             LOG.error('The copy of %s to store %s ended: %s: %s', what,
                       store.shown(backend), type(e).__name__, e)
             if values is not None and not _recorded(
-                    artifact_id, name, key, backend, upload_id):
+                    type_cls, artifact_id, name, key, backend, upload_id):
                 store.delete(backend, values['location'])
             try:
                 api.blob_upload_abort(admin, artifact_id, name, key,
@@ -743,15 +743,15 @@ def _copy_all(context, type_cls, artifact_id, name, key, upload_id, row,
                                                           name, key)))
 
 
-def _recorded(artifact_id, name, key, backend, upload_id):
+def _recorded(type_cls, artifact_id, name, key, backend, upload_id):
     """Whether the data that upload (or copy) ``upload_id`` wrote to
     ``backend`` is recorded as the blob's, although the call that was to
     record it failed (it committed and its answer was lost). True when
     that cannot be told, so that the data is kept: once nothing records
     it, the clean-up of dead uploads or garbage collection deletes it."""
     try:
-        record = catalog.data_api().artifact_get(catalog.admin_context(),
-                                                 artifact_id)
+        record = catalog.data_api().artifact_get(
+            catalog.admin_context(), artifact_id, type_cls.name)
     except exception.NotFound:
         return False        # the artifact is gone, and its data
     except Exception as e:

@@ -230,7 +230,10 @@ class TestCopyBlob(CopyTest):
     def test_a_failed_store_undoes_the_copies_when_all_must_succeed(self):
         self.break_fs2()
         self.copy(['fs3', 'fs2'])
-        blob = self.copied()
+        self.copied()
+        # The copy ends, then the copies it made are deleted.
+        test_base.wait_for(lambda: self.copies() == [])
+        blob = self.show()['blob1']
         self.assertEqual((self.first, 'fs2'),
                          (blob['stores'], blob['os_glance_failed_import']))
         self.assertEqual(([], []), (self.copies(), self.stored('fs3')))

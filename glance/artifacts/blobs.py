@@ -538,7 +538,7 @@ def _exactly(data, length, row, sent):
 
 # -- copies in more stores ---------------------------------------------------
 
-def _data_row(type_cls, record, name, key):
+def _data_row(record, name, key):
     return next((r for r in record['blobs']
                  if r['field'] == name and r['key'] == (key or '')), None)
 
@@ -606,7 +606,7 @@ def copy(context, type_cls, artifact_id, name, key, backends,
     view = catalog.present(type_cls, record)
     if backends == 'all':
         # Glance's all_stores: every store that does not hold it yet.
-        row = _data_row(type_cls, record, name, key) or {}
+        row = _data_row(record, name, key) or {}
         held = [row.get('backend')] + [c['backend']
                                        for c in row.get('copies', ())]
         backends = [b for b in store.backends() if b not in held]
@@ -624,7 +624,7 @@ def copy(context, type_cls, artifact_id, name, key, backends,
          'process': catalog.this_process()},
         limits=quota.limits(view['owner'], [quota.SIZE_TOTAL,
                                             quota.COUNT_UPLOADING]))
-    row = _data_row(type_cls, record, name, key)
+    row = _data_row(record, name, key)
     threading.Thread(
         target=_copy_all, name='artifacts-copy-%s' % upload_id, daemon=True,
         args=(context, type_cls, artifact_id, name, key or '', upload_id,
@@ -739,8 +739,8 @@ def _copy_all(context, type_cls, artifact_id, name, key, upload_id, row,
     if made:
         notifier.notify(context, 'artifact.upload',
                         catalog.present(type_cls, record),
-                        blob=notifier.blob_info(_data_row(type_cls, record,
-                                                          name, key)))
+                        blob=notifier.blob_info(_data_row(record, name,
+                                                          key)))
 
 
 def _recorded(type_cls, artifact_id, name, key, backend, upload_id):
@@ -760,8 +760,7 @@ def _recorded(type_cls, artifact_id, name, key, backend, upload_id):
                     name, store.shown(backend or 'default'),
                     type(e).__name__, e)
         return True
-    row = next((r for r in record['blobs']
-                if r['field'] == name and r['key'] == (key or '')), None)
+    row = _data_row(record, name, key)
     return row is not None and any(
         (held['backend'] or '') == (backend or '') and
         held['data_name'] == store.data_id(upload_id)

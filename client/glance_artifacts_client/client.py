@@ -513,24 +513,16 @@ class Client(object):
         return (target or data, start, size, md5.hexdigest(),
                 multihash.hexdigest())
 
-    def upload_blob(self, type_name, artifact_id, field, data, key=None,
-                    content_type=None, store=None, progress=None,
-                    hash_algorithm=None):
-        """Upload ``data`` as blob ``field`` (or entry ``key`` of blob
-        dict ``field``); the blob as the artifact then shows it.
-
-        ``data`` is a path, a binary file object (read from where it
-        stands to its end) or bytes. The upload sends the size, the MD5
-        (Content-MD5) and the ``hash_algorithm`` digest, which the server
-        checks before it keeps anything. ``content_type`` is the media
-        type downloads get; ``store`` names the store backend (policy
-        permitting); ``progress`` is called with (bytes sent, size);
-        ``hash_algorithm`` overrides the client's."""
+    def _put_data(self, url, data, content_type, store, progress,
+                  hash_algorithm):
+        """PUT ``data`` (a path, a binary file object or bytes) to
+        ``url`` as blob data is sent: with its size, MD5 and
+        ``hash_algorithm`` digest, which the server checks, and with the
+        headers of ``content_type`` and ``store`` when given."""
         if isinstance(data, (str, os.PathLike)):
             with open(data, 'rb') as f:
-                return self.upload_blob(type_name, artifact_id, field, f,
-                                        key, content_type, store, progress,
-                                        hash_algorithm)
+                return self._put_data(url, f, content_type, store,
+                                      progress, hash_algorithm)
         if isinstance(data, (bytes, bytearray, memoryview)):
             data = io.BytesIO(data)
         source, start, size, md5, multihash = self._hashed(
@@ -547,29 +539,78 @@ class Client(object):
                                 progress) if size else b'')
             if not size and progress is not None:
                 progress(0, 0)
-            self.request('PUT', self._blob_url(type_name, artifact_id,
-                                               field, key),
-                         data=body, headers=headers, expect=(204,))
+            self.request('PUT', url, data=body, headers=headers,
+                         expect=(204,))
         finally:
             if source is not data:
                 source.close()
+
+    def _get_blob(self, type_name, artifact_id, field, key):
+        """Blob ``field`` (entry ``key``) as the artifact shows it now."""
         blob = self.get_artifact(type_name, artifact_id).get(field)
         return blob.get(key) if key is not None and blob else blob
 
+    def upload_blob(self, type_name, artifact_id, field, data, key=None,
+                    content_type=None, store=None, progress=None,
+                    hash_algorithm=None):
+        """Upload ``data`` as blob ``field`` (or entry ``key`` of blob
+        dict ``field``); the blob as the artifact then shows it.
+
+        ``data`` is a path, a binary file object (read from where it
+        stands to its end) or bytes. The upload sends the size, the MD5
+        (Content-MD5) and the ``hash_algorithm`` digest, which the server
+        checks before it keeps anything. ``content_type`` is the media
+        type downloads get; ``store`` names the store backend (policy
+        permitting); ``progress`` is called with (bytes sent, size);
+        ``hash_algorithm`` overrides the client's."""
+        self._put_data(self._blob_url(type_name, artifact_id, field, key),
+                       data, content_type, store, progress, hash_algorithm)
+        return self._get_blob(type_name, artifact_id, field, key)
+
+    def stage_blob(self, type_name, artifact_id, field, data, key=None,
+                   content_type=None, progress=None, hash_algorithm=None):
+        """Stage ``data`` for blob ``field`` (or entry ``key`` of blob
+        dict ``field``): the server keeps it in Glance's staging area,
+        not in a store, until an import with the glance-direct method
+        (import_blob) stores it; the blob as the artifact then shows it
+        (``uploading``, with the staged data's size and checksums).
+
+        ``data``, ``content_type``, ``progress`` and ``hash_algorithm``
+        are as for upload_blob(); the store is chosen by the import."""
+        self._put_data(self._blob_url(type_name, artifact_id, field, key)
+                       + '/stage', data, content_type, None, progress,
+                       hash_algorithm)
+        return self._get_blob(type_name, artifact_id, field, key)
+
     def import_blob(self, type_name, artifact_id, field, key=None,
                     method='copy-blob', stores=None, all_stores=False,
-                    all_stores_must_succeed=True):
-        """Start an import into blob ``field`` (entry ``key``): with
-        copy-blob, copies of its data to ``stores`` (or, with
-        ``all_stores``, to every store that lacks it). The server answers
-        at once; the blob's ``os_glance_importing_to_stores`` and
-        ``os_glance_failed_import`` show how it goes."""
+                    all_stores_must_succeed=True, uri=None,
+                    validation_data=None):
+        """Start an import into blob ``field`` (entry ``key``) with
+        ``method``:
+
+        - ``copy-blob``: copies of the blob's data to ``stores`` (or,
+          with ``all_stores``, to every store that lacks it);
+        - ``glance-direct``: the data staged with stage_blob();
+        - ``web-download``: the data at ``uri``, which the server
+          downloads; ``validation_data`` ({'os_hash_algo': ...,
+          'os_hash_value': ...}) is the digest it must have.
+
+        The data of the last two goes to ``stores`` (or ``all_stores``),
+        or, when neither is given, to the store an upload would go to.
+        The server answers at once; the blob's status (``importing``),
+        ``os_glance_importing_to_stores`` and ``os_glance_failed_import``
+        show how it goes."""
         body = {'method': {'name': method},
                 'all_stores_must_succeed': all_stores_must_succeed}
+        if uri is not None:
+            body['method']['uri'] = uri
+        if validation_data is not None:
+            body['method']['validation_data'] = dict(validation_data)
         if all_stores:
             body['all_stores'] = True
-        else:
-            body['stores'] = list(stores or ())
+        elif stores is not None:
+            body['stores'] = list(stores)
         self.request('POST', self._blob_url(type_name, artifact_id, field,
                                             key) + '/import',
                      json=body, expect=(202,))

@@ -25,12 +25,18 @@ byte; deleting the artifact or replacing the data deletes every copy;
 """
 
 import functools
+import http.client
 import queue
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 
+from glance.common import exception as glance_exception
+from glance.common.scripts import utils as glance_scripts
+from glance.common import utils as glance_utils
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -163,10 +169,14 @@ class _Writer(threading.Thread):
     AHEAD = 4
     POLL = 0.5      # seconds between checks that the writer still runs
 
-    def __init__(self, backend, upload_id, size):
+    def __init__(self, backend, upload_id, size, staging=False):
         super(_Writer, self).__init__(daemon=True)
-        self._add = functools.partial(store.add, backend, upload_id, self,
-                                      size)
+        if staging:
+            self._add = functools.partial(store.stage_add, upload_id, self,
+                                          size)
+        else:
+            self._add = functools.partial(store.add, backend, upload_id,
+                                          self, size)
         self._queue = queue.Queue(self.AHEAD)
         self._chunk, self._pos, self._eof = b'', 0, False
         self._result = self._error = None
@@ -254,25 +264,34 @@ def check_upload(context, type_cls, view, name, key, size):
 
 
 @catalog.retry_on_change
-def _begin(context, type_cls, artifact_id, name, key, size, backend):
-    """Check an upload against the artifact as it is and record it:
-    (size limit, backend, upload id, quota limits, the artifact's API
-    view)."""
+def _begin(context, type_cls, artifact_id, name, key, size, backend,
+           staging=False):
+    """Check an upload (a stage, with ``staging``) against the artifact
+    as it is and record it: (size limit, backend, upload id, quota
+    limits, the artifact's API view)."""
     record = catalog.get_record(context, type_cls, artifact_id)
     view = catalog.present(type_cls, record)
     limit = check_upload(context, type_cls, view, name, key, size)
     key = key or ''
-    backend = _backend(context, type_cls, backend)
-    upload_id = str(uuid.uuid4())
-    limits = quota.limits(view['owner'], [quota.SIZE_TOTAL,
-                                          quota.COUNT_UPLOADING])
+    upload = {'upload_id': str(uuid.uuid4()),
+              'process': catalog.this_process()}
+    if staging:
+        # Staged data counts against artifact_stage_total once it is
+        # whole, not against artifact_size_total.
+        backend = store.staging_backend()
+        upload.update(method='stage', reserved=0, backend=backend)
+        limits = quota.limits(view['owner'], [quota.COUNT_UPLOADING,
+                                              quota.STAGE_TOTAL])
+    else:
+        backend = _backend(context, type_cls, backend)
+        upload.update(reserved=size or 0, backend=backend or '')
+        limits = quota.limits(view['owner'], [quota.SIZE_TOTAL,
+                                              quota.COUNT_UPLOADING])
+    upload_id = upload['upload_id']
     api = catalog.data_api()
     try:
         api.blob_upload_begin(context, artifact_id, type_cls.name, name,
-                              key, {'upload_id': upload_id,
-                                    'backend': backend or '',
-                                    'process': catalog.this_process(),
-                                    'reserved': size or 0},
+                              key, upload,
                               expect={'revision': record['revision']},
                               limits=limits)
     except exception.Changed:
@@ -783,3 +802,445 @@ def drop(context, type_cls, artifact_id, name, key, backend,
     if dropped is not None:
         store.delete(dropped['backend'] or None, dropped['location'])
     return catalog.present(type_cls, record)
+
+
+# -- staging and import ------------------------------------------------------
+# As Glance's interoperable import of images: data is staged (PUT
+# .../stage, to Glance's staging store) and imported with glance-direct,
+# or imported from a URL with web-download, in a thread of this process,
+# to one store or several. The import is recorded as an upload of the
+# blob (one at a time; a dead importer is cleaned up as a dead uploader:
+# what it wrote is deleted and staged data is kept, to import again). It
+# writes the data to each of its stores, the first from the source and
+# the others from the first, each checked against the first's size and
+# digests; the data becomes the blob's, with its copies, in one
+# transaction once every store has it (all_stores_must_succeed) or at
+# least one (else). An import that fails leaves the blob as it was, the
+# failed stores in its os_glance_failed_import, and nothing staged.
+
+def check_method(name):
+    """An import method enabled by Glance's [DEFAULT]
+    enabled_import_methods (which accepts only Glance's own names:
+    copy-blob follows copy-image); NotFound otherwise, as Glance's
+    stage answers when glance-direct is off."""
+    if IMPORT_METHODS.get(name) not in CONF.enabled_import_methods:
+        raise exception.NotFound(
+            "The import method %r is not available here; the enabled "
+            "ones are: %s" % (str(name)[:64], ', '.join(
+                m for m, enabled_by in sorted(IMPORT_METHODS.items())
+                if enabled_by in CONF.enabled_import_methods) or 'none'))
+
+
+# Import methods, and the Glance method that enables each.
+IMPORT_METHODS = {'copy-blob': 'copy-image',
+                  'glance-direct': 'glance-direct',
+                  'web-download': 'web-download'}
+WEB_SCHEMES = ('http', 'https')
+URI_MAX = 2048
+
+
+def stage(context, type_cls, artifact_id, name, key, body, size,
+          content_type=None, md5=None, os_hash_value=None):
+    """Stream ``body`` to the staging store as the data that a
+    glance-direct import of blob ``name`` (entry ``key``) will make the
+    blob's, checked as an upload is; returns the artifact's API view."""
+    check_method('glance-direct')
+    if content_type is not None and not MEDIA_TYPE.fullmatch(content_type):
+        raise exception.Invalid('Invalid content type %r of the data'
+                                % content_type[:200])
+    md5 = _check_digest('Content-MD5', md5, MD5_HEX_LENGTH)
+    os_hash_value = _check_digest('The expected %s hash' %
+                                  CONF.hashing_algorithm, os_hash_value)
+    limit, _backend_name, upload_id, _limits, artifact = _begin(
+        context, type_cls, artifact_id, name, key, size, None, staging=True)
+    key = key or ''
+    api = catalog.data_api()
+    location = None
+    writer = _Writer(None, upload_id, size or 0, staging=True)
+    try:
+        try:
+            _receive(body, limit, writer, lambda: api.blob_upload_heartbeat(
+                context, artifact_id, name, key, upload_id))
+        except BaseException:
+            writer.abort()
+            raise
+        location, written, checksum, multihash = writer.finish()
+        _check_received(size, written, md5, checksum, os_hash_value,
+                        multihash)
+        record = api.blob_stage_finish(
+            context, artifact_id, type_cls.name, name, key, upload_id,
+            {'location': location, 'size': written, 'checksum': checksum,
+             'os_hash_value': multihash,
+             'content_type': content_type or 'application/octet-stream'},
+            limits=quota.limits(artifact['owner'], [quota.STAGE_TOTAL]))
+    except BaseException:
+        try:
+            api.blob_upload_abort(context, artifact_id, name, key,
+                                  upload_id)
+        except Exception:
+            LOG.exception('Could not forget stage %s of %s/%s', upload_id,
+                          artifact_id, name)
+        if location is not None and not _staged(type_cls, artifact_id,
+                                                name, key, upload_id):
+            store.stage_delete(location)
+        raise
+    return catalog.present(type_cls, record)
+
+
+def _check_received(size, written, md5, checksum, os_hash_value, multihash):
+    """The data written is the data the client declared."""
+    if size is not None and written != size:
+        raise exception.Invalid('The request declared %d bytes but sent %d.'
+                                % (size, written))
+    if md5 is not None and md5 != checksum:
+        raise exception.Invalid(
+            'Content-MD5 %s does not match the data received (%s); nothing '
+            'was kept.' % (md5, checksum))
+    if os_hash_value is not None and os_hash_value != multihash:
+        raise exception.Invalid(
+            'The expected %s hash does not match the data received; '
+            'nothing was kept.' % CONF.hashing_algorithm)
+
+
+def _staged(type_cls, artifact_id, name, key, upload_id):
+    """Whether stage ``upload_id`` is recorded as staged data although the
+    call that was to record it failed; True when that cannot be told
+    (the data is kept; the staged row, if any, names it)."""
+    try:
+        record = catalog.data_api().artifact_get(
+            catalog.admin_context(), artifact_id, type_cls.name)
+    except exception.NotFound:
+        return False
+    except Exception as e:
+        LOG.warning('Could not tell whether stage %s of %s was recorded '
+                    '(%s: %s); its data is kept', upload_id, name,
+                    type(e).__name__, e)
+        return True
+    return any(u['upload_id'] == upload_id and u['method'] == 'staged'
+               for u in record['uploads'])
+
+
+def _check_web_source(method):
+    """(uri, expected {checksum, os_hash_value}) of a web-download method
+    object, once the URI passes Glance's [import_filtering_opts] (its
+    scheme, host and port, and every address its host resolves to: no
+    loopback or link-local address unless the host is allowed); nothing
+    is requested for it here."""
+    if set(method) - {'name', 'uri', 'validation_data'}:
+        raise exception.Invalid('web-download takes "uri" and, optionally, '
+                                '"validation_data".')
+    uri = method.get('uri')
+    if not isinstance(uri, str) or not uri or len(uri) > URI_MAX:
+        raise exception.Invalid('web-download needs "uri": the URL of the '
+                                'data, at most %d characters.' % URI_MAX)
+    if uri.partition(':')[0].lower() not in WEB_SCHEMES:
+        raise exception.Invalid('web-download reads http and https URLs '
+                                'only, not %r.' % uri[:200])
+    if not glance_utils.validate_uri(uri):
+        raise exception.Invalid(
+            'The URL %s is refused by this cloud\'s import filtering '
+            '([import_filtering_opts]: its scheme, host, port or address '
+            'is not allowed); nothing was requested.' % store.shown(uri))
+    expected = {}
+    data = method.get('validation_data')
+    if data is not None:
+        if not isinstance(data, dict) or set(data) - {
+                'os_hash_algo', 'os_hash_value', 'checksum'}:
+            raise exception.Invalid(
+                'validation_data is {"os_hash_algo", "os_hash_value"} and '
+                'optionally "checksum" (MD5).')
+        if 'os_hash_value' in data or 'os_hash_algo' in data:
+            if data.get('os_hash_algo') != CONF.hashing_algorithm:
+                raise exception.Invalid(
+                    'validation_data: os_hash_algo must be %r, the '
+                    'algorithm of this cloud (hashing_algorithm), with '
+                    'os_hash_value.' % CONF.hashing_algorithm)
+            expected['os_hash_value'] = _check_digest(
+                'validation_data os_hash_value', _text(data.get(
+                    'os_hash_value'), 'os_hash_value'))
+        if 'checksum' in data:
+            expected['checksum'] = _check_digest(
+                'validation_data checksum', _text(data['checksum'],
+                                                  'checksum'),
+                MD5_HEX_LENGTH)
+    return uri, expected
+
+
+def _text(value, what):
+    if not isinstance(value, str) or not value:
+        raise exception.Invalid('validation_data: %s is a hexadecimal '
+                                'string.' % what)
+    return value
+
+
+def _import_targets(context, type_cls, backends):
+    """The stores an import writes to: the blob's default store (None),
+    every store ('all'), or those named (policy permitting, as an
+    upload's choice of its store)."""
+    if backends is None:
+        return [_backend(context, type_cls, None) or '']
+    if backends != 'all':
+        _check_targets(backends)
+        policy.authorize(context, 'artifacts:select_backend', {})
+        return list(backends)
+    return [b or '' for b in store.backends()]
+
+
+def import_data(context, type_cls, artifact_id, name, key, method,
+                backends=None, all_stores_must_succeed=True, types=None):
+    """Start the import ``method`` (a method object: glance-direct or
+    web-download) into blob ``name`` (entry ``key``), to ``backends``
+    (None: the blob's default store; 'all': every store), in a thread of
+    this process; returns the artifact's API view at once."""
+    check_method(method['name'])
+    source = None
+    if method['name'] == 'web-download':
+        source = _check_web_source(method)
+    elif set(method) != {'name'}:
+        raise exception.Invalid('glance-direct takes no arguments but its '
+                                'name.')
+    record = catalog.get_record(context, type_cls, artifact_id)
+    view = catalog.present(type_cls, record)
+    targets = _import_targets(context, type_cls, backends)
+    staged = next((u for u in record['uploads'] if u['field'] == name and
+                   u['key'] == (key or '') and u['method'] == 'staged'),
+                  None)
+    if method['name'] == 'glance-direct' and staged is not None and \
+            not store.staged_here(staged['location']):
+        raise exception.Conflict(
+            'The data of %s was staged on host %s, whose staging store '
+            'this host does not share: request the import there.'
+            % (name + ('/' + key if key else ''),
+               staged['process'].split(':')[0]))
+    upload_id = str(uuid.uuid4())
+    record = catalog.data_api().blob_import_begin(
+        context, artifact_id, type_cls.name, name, key or '',
+        {'upload_id': upload_id, 'method': method['name'],
+         'backends': targets, 'process': catalog.this_process()},
+        limits=quota.limits(view['owner'], [quota.SIZE_TOTAL,
+                                            quota.COUNT_UPLOADING]))
+    row = next(u for u in record['uploads'] if u['upload_id'] == upload_id)
+    job = _Import(context, type_cls, artifact_id, name, key or '', row,
+                  source, all_stores_must_succeed, types, view,
+                  check_upload(context, type_cls, view, name, key, None))
+    threading.Thread(target=job.run, name='artifacts-import-%s' % upload_id,
+                     daemon=True).start()
+    return catalog.present(type_cls, record)
+
+
+def _open_web(uri):
+    """The response to a GET of ``uri`` through Glance's own opener for
+    web-download: [import_filtering_opts] checked again for the address
+    it connects to (pinned: DNS cannot rebind) and for every redirect.
+    Each wait for the server is bounded by [artifacts]
+    upload_idle_timeout."""
+    opener = urllib.request.build_opener(
+        glance_scripts.SafeRedirectHandler,
+        glance_scripts._ValidatedExternalHTTPHandler,
+        glance_scripts._ValidatedExternalHTTPSHandler)
+    try:
+        return opener.open(uri, timeout=CONF.artifacts.upload_idle_timeout)
+    except urllib.error.HTTPError as e:
+        e.close()
+        raise exception.Invalid('%s answered %d %s.'
+                                % (store.shown(uri), e.code, e.reason))
+    except (glance_exception.InvalidRedirect, glance_exception.Invalid,
+            glance_exception.ImportTaskError) as e:
+        raise exception.Invalid('%s was refused by the import filtering: '
+                                '%s' % (store.shown(uri), e))
+    except TimeoutError:
+        raise exception.Timeout('%s did not answer within %d seconds.'
+                                % (store.shown(uri),
+                                   CONF.artifacts.upload_idle_timeout))
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+        raise exception.Invalid('%s could not be read: %s'
+                                % (store.shown(uri), e))
+
+
+def _web_chunks(response, uri):
+    try:
+        while True:
+            try:
+                chunk = response.read(CHUNK)
+            except TimeoutError:
+                raise exception.Timeout(
+                    '%s sent nothing for %d seconds.'
+                    % (store.shown(uri), CONF.artifacts.upload_idle_timeout))
+            except (OSError, http.client.HTTPException) as e:
+                raise exception.Invalid('%s could not be read: %s'
+                                        % (store.shown(uri), e))
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        response.close()
+
+
+class _Import(object):
+    """An import's thread: the data from its source to its first store,
+    then from there to each of the others, recorded at the end."""
+
+    def __init__(self, context, type_cls, artifact_id, name, key, row,
+                 source, all_must_succeed, types, view, limit):
+        self.context, self.type_cls, self.types = context, type_cls, types
+        self.artifact_id, self.name, self.key = artifact_id, name, key
+        self.view, self.limit = view, limit
+        self.upload_id = row['upload_id']
+        self.targets = [row['backend']] + [
+            b for b in (row['pending_stores'] or '').split(',') if b]
+        self.staged = row if row['method'] == 'glance-direct' else None
+        self.uri, self.expected = source or (None, {})
+        self.all_must_succeed = all_must_succeed
+        self.api = catalog.data_api()
+        self.admin = catalog.admin_context()
+        self.what = '%s of artifact %s' % (name + ('/' + key if key else ''),
+                                           artifact_id)
+        self.size_limits = quota.limits(view['owner'], [quota.SIZE_TOTAL])
+        self.content_type = (row['content_type'] if self.staged
+                             else 'application/octet-stream')
+
+    def beat(self):
+        return self.api.blob_upload_heartbeat(self.admin, self.artifact_id,
+                                              self.name, self.key,
+                                              self.upload_id)
+
+    def run(self):
+        written, failed = [], []
+        try:
+            first = None
+            for backend in self.targets:
+                try:
+                    if first is None:
+                        first = self._from_source(backend)
+                        location = first['location']
+                    else:
+                        location = _write_copy(first, backend,
+                                               self.upload_id, self.beat)
+                except (exception.StoreUnavailable,
+                        exception.StorageFull) as e:
+                    LOG.error('Importing %s into store %s failed: %s',
+                              self.what, store.shown(backend), e)
+                    failed.append(backend)
+                    if self.all_must_succeed:
+                        raise
+                    continue
+                written.append({'backend': backend, 'location': location})
+            if not written:
+                raise exception.StoreUnavailable('No store took the data.')
+            self._finish(first, written, failed)
+        except Exception as e:
+            LOG.error('The import of %s failed: %s: %s', self.what,
+                      type(e).__name__, e)
+            self._undo(written)
+
+    def _from_source(self, backend):
+        """The data from the source, written to ``backend``: the blob row
+        it would make."""
+        if self.staged:
+            chunks = store.stage_get(self.staged['location'])
+            size = self.staged['size']
+        else:
+            response = _open_web(self.uri)
+            size = response.headers.get('Content-Length')
+            size = int(size) if size and size.isdigit() else None
+            if size is not None and size > self.limit:
+                response.close()
+                raise exception.TooLarge(
+                    '%s has %d bytes, more than the limit of %d bytes.'
+                    % (store.shown(self.uri), size, self.limit))
+            media_type = response.headers.get_content_type()
+            if response.headers.get('Content-Type') and \
+                    MEDIA_TYPE.fullmatch(media_type):
+                self.content_type = media_type
+            chunks = _web_chunks(response, self.uri)
+        location, written, checksum, multihash = store.add(
+            backend, self.upload_id, _Source(self._counted(chunks),
+                                             self.beat), size or 0)
+        row = {'backend': backend, 'location': location, 'size': written,
+               'checksum': checksum, 'os_hash_value': multihash,
+               'copies': []}
+        expected = dict(self.expected)
+        if self.staged:
+            expected = {k: self.staged[k]
+                        for k in ('size', 'checksum', 'os_hash_value')}
+        wrong = sorted(k for k, v in expected.items() if row[k] != v)
+        if wrong:
+            store.delete(backend, location)
+            raise exception.Invalid(
+                'The data read has another %s than %s; it was deleted.'
+                % (' and '.join(wrong), 'the staged data' if self.staged
+                   else 'validation_data says'))
+        return row
+
+    def _counted(self, chunks):
+        """``chunks`` up to the size limit, held against the project's
+        artifact_size_total for every store as they come (staged data
+        held its size when the import began)."""
+        count, held = 0, 0
+        stores = len(self.targets)
+        for chunk in chunks:
+            count += len(chunk)
+            if count > self.limit:
+                raise exception.TooLarge('The data is larger than the limit '
+                                         'of %d bytes.' % self.limit)
+            if not self.staged and self.size_limits and count > held:
+                held = self.api.blob_upload_reserve(
+                    self.context, self.artifact_id, self.name, self.key,
+                    self.upload_id, count * stores,
+                    (count + quota.RESERVE_STEP) * stores,
+                    limits=self.size_limits)
+                if held is None:
+                    raise exception.Conflict('The import was cancelled.')
+                held //= stores
+            yield chunk
+
+    def _finish(self, first, written, failed):
+        primary = written[0]
+        values = {'status': 'active', 'size': first['size'],
+                  'checksum': first['checksum'],
+                  'os_hash_algo': CONF.hashing_algorithm,
+                  'os_hash_value': first['os_hash_value'],
+                  'content_type': self.content_type,
+                  'location': primary['location'],
+                  'backend': primary['backend']}
+        changes = inspection.at_upload(
+            self.context, self.type_cls, self.name, self.key,
+            {'size': first['size'], 'backend': primary['backend'] or None,
+             'location': primary['location']}, self.view, self.types)
+        try:
+            record, previous = self.api.blob_upload_finish(
+                self.context, self.artifact_id, self.type_cls.name,
+                self.name, self.key, self.upload_id, values,
+                keep_for=catalog.kept_for(), changes=changes,
+                copies=written[1:], failed_stores=failed)
+        except Exception:
+            if _recorded(self.type_cls, self.artifact_id, self.name,
+                         self.key, primary['backend'], self.upload_id):
+                return      # the answer was lost, not the import
+            raise
+        LOG.info('Imported %s into %s', self.what,
+                 ', '.join(store.shown(w['backend']) for w in written))
+        if self.staged:
+            store.stage_delete(self.staged['location'])
+        if previous is not None:
+            delete_every_copy(previous)
+        notifier.notify(self.context, 'artifact.upload',
+                        catalog.present(self.type_cls, record),
+                        blob=notifier.blob_info(_data_row(
+                            record, self.name, self.key)))
+
+    def _undo(self, written):
+        """The import failed: forget it (its stores failed), delete what
+        it wrote, and the staged data it read."""
+        forgotten = False
+        try:
+            forgotten = self.api.blob_upload_abort(
+                self.admin, self.artifact_id, self.name, self.key,
+                self.upload_id, failed_stores=self.targets)
+        except Exception:
+            LOG.exception('Could not forget import %s of %s',
+                          self.upload_id, self.what)
+        for held in written:
+            store.delete(held['backend'] or None, held['location'])
+        if self.staged and forgotten:
+            store.stage_delete(self.staged['location'])

@@ -114,9 +114,28 @@ def _blob_view(type_name, artifact_id, field_name, row, saving,
     if row['key']:
         url += '/' + row['key']
     if saving:
-        return {'status': 'saving', 'size': None, 'checksum': None,
+        # An upload; staged data (as an image is 'uploading' once staged)
+        # or an import of it ('importing').
+        method = row.get('method')
+        view = {'status': 'saving', 'size': None, 'checksum': None,
                 'os_hash_algo': None, 'os_hash_value': None,
                 'content_type': None, 'url': url}
+        if method:
+            view['status'] = ('uploading' if method in ('stage', 'staged')
+                              else 'importing')
+        if row.get('location') and method in ('staged', 'glance-direct'):
+            view.update({k: row[k] for k in ('size', 'checksum',
+                                             'os_hash_value',
+                                             'content_type')},
+                        os_hash_algo=CONF.hashing_algorithm)
+        if stores and store.backends() != [None] and \
+                method in ('glance-direct', 'web-download'):
+            view['stores'] = ''
+            view['os_glance_importing_to_stores'] = ','.join(
+                [row['backend']] + [b for b in (
+                    row['pending_stores'] or '').split(',') if b])
+            view['os_glance_failed_import'] = ''
+        return view
     view = {'status': row['status'], 'size': row['size'],
             'checksum': row['checksum'],
             'os_hash_algo': row['os_hash_algo'],
@@ -337,12 +356,16 @@ def clean_stale_uploads(uploads, failures=None):
     admin = admin_context()
     cleaned = 0
     for up in uploads:
-        if (_process_alive(up['process']) is False or
+        # Staged data waits for its import, with no process behind it.
+        if up.get('method') != 'staged' and (
+                _process_alive(up['process']) is False or
                 up['idle'] > CONF.artifacts.upload_stale_after):
             try:
+                # A dead import of staged data leaves the data staged.
                 forgotten = data_api().blob_upload_abort(
                     admin, up['artifact_id'], up['field'], up['key'],
-                    up['upload_id'])
+                    up['upload_id'],
+                    restage=up.get('method') == 'glance-direct')
             except exception.ERRORS as e:
                 LOG.error('Could not clean up dead upload %s of artifact '
                           '%s (its data is kept): %s', up['upload_id'],
@@ -352,11 +375,25 @@ def clean_stale_uploads(uploads, failures=None):
                         up['upload_id'], type(e).__name__, e))
                 continue
             if forgotten:
-                store.delete_partial(up['backend'], up['upload_id'])
+                _delete_partials(up)
                 LOG.info('Cleaned up dead upload %s to %s of artifact %s',
                          up['upload_id'], up['field'], up['artifact_id'])
                 cleaned += 1
     return cleaned
+
+
+def _delete_partials(up):
+    """Delete what a dead upload, stage, copy or import wrote."""
+    if up.get('method') == 'stage':
+        store.stage_delete_partial(up['upload_id'])
+        return
+    backends = [up['backend']]
+    if up.get('method') in ('glance-direct', 'web-download'):
+        # An import writes to each of its stores in turn.
+        backends += [b for b in (up['pending_stores'] or '').split(',')
+                     if b]
+    for backend in backends:
+        store.delete_partial(backend, up['upload_id'])
 
 
 def clean_all_stale_uploads():
@@ -432,8 +469,12 @@ def delete(context, type_cls, artifact_id, types):
             for held in [blob] + blob.get('copies', []):
                 store.delete(held['backend'] or None, held['location'])
     for up in record['uploads']:
-        if _process_alive(up['process']) is False:
-            store.delete_partial(up['backend'], up['upload_id'])
+        if up.get('method') == 'staged':
+            # Staged on this host, or on one whose staging store is
+            # shared; else it stays in the other host's staging store.
+            store.stage_delete(up['location'])
+        elif _process_alive(up['process']) is False:
+            _delete_partials(up)
     notifier.notify(context, 'artifact.delete', present(type_cls, record))
 
 

@@ -151,6 +151,9 @@ def _checked_housekeeping(command, args):
         _text(args['field'], 'A field')
         _text(args['key'], 'A key', empty=True)
         _text(args['upload_id'], 'An upload id')
+    if command == 'blob_upload_abort':
+        _backends(args['failed_stores'])
+        _bool(args['restage'], 'restage')
     if command == 'blob_copy_step':
         _text(args['type_name'], 'A type name')
         values = args['values']
@@ -659,14 +662,31 @@ def _blob_upload_heartbeat(call, artifact_id, field, key, upload_id):
             'upload_id': _uuid(upload_id, 'An upload id')}
 
 
-def _blob_upload_abort(call, artifact_id, field, key, upload_id):
+def _blob_upload_abort(call, artifact_id, field, key, upload_id,
+                       failed_stores, restage):
     # Any upload id: forgetting a record that is not glance-api's making
     # (one forged in the database) is harmless, and its data is not
     # looked for (store.data_id refuses such an id).
     _upload_owner(call, artifact_id)
     return {'artifact_id': artifact_id, 'field': _text(field, 'A field'),
             'key': _text(key, 'A key', empty=True),
-            'upload_id': _text(upload_id, 'An upload id')}
+            'upload_id': _text(upload_id, 'An upload id'),
+            'failed_stores': _backends(failed_stores),
+            'restage': _bool(restage, 'restage')}
+
+
+def _backends(value):
+    if value is not None and not (isinstance(value, list) and all(
+            isinstance(b, str) and len(b) <= 255 and ',' not in b
+            for b in value)):
+        raise exception.Invalid('failed_stores is a list of store names.')
+    return value
+
+
+def _bool(value, what):
+    if not isinstance(value, bool):
+        raise exception.Invalid('%s is true or false.' % what)
+    return value
 
 
 def _blob_upload_list(call, artifact_id):
@@ -675,7 +695,8 @@ def _blob_upload_list(call, artifact_id):
 
 
 def _blob_upload_finish(call, artifact_id, type_name, field, key,
-                        upload_id, values, keep_for, changes):
+                        upload_id, values, keep_for, changes, copies,
+                        failed_stores):
     if not call.glance_api:
         raise exception.Forbidden(
             'Only glance-api finishes uploads: the location and digests of '
@@ -695,7 +716,45 @@ def _blob_upload_finish(call, artifact_id, type_name, field, key,
     return {'artifact_id': artifact_id, 'type_name': type_name,
             'field': field, 'key': key,
             'upload_id': _uuid(upload_id, 'An upload id'), 'values': values,
-            'keep_for': _keep_for(keep_for), 'changes': new}
+            'keep_for': _keep_for(keep_for), 'changes': new,
+            # The data API checks that they are the import's own.
+            'copies': copies, 'failed_stores': _backends(failed_stores)}
+
+
+def _blob_stage_finish(call, artifact_id, type_name, field, key,
+                       upload_id, values, limits):
+    if not call.glance_api:
+        raise exception.Forbidden(
+            'Only glance-api finishes stages: the location and digests of '
+            'staged data are the ones it stored.')
+    if not isinstance(values, dict):
+        raise exception.Invalid('values is an object.')
+    _type_cls, view = _blob(call, artifact_id, field, key,
+                            _count(values.get('size'), 'size'), type_name)
+    _blob_values(dict(values, status='active', os_hash_algo=''))
+    return {'artifact_id': artifact_id, 'type_name': type_name,
+            'field': field, 'key': key,
+            'upload_id': _uuid(upload_id, 'An upload id'), 'values': values,
+            'limits': call.limits(view['owner'], [quota.STAGE_TOTAL],
+                                  limits)}
+
+
+def _blob_import_begin(call, artifact_id, type_name, field, key, imp,
+                       limits):
+    if not (isinstance(imp, dict) and
+            set(imp) == {'upload_id', 'method', 'backends', 'process'}):
+        raise exception.Invalid('imp is {"upload_id", "method", '
+                                '"backends", "process"}.')
+    _type_cls, view = _blob(call, artifact_id, field, key, None, type_name)
+    # The stores are glance-api's (the registry has none): the data API
+    # takes distinct names.
+    return {'artifact_id': artifact_id, 'type_name': type_name,
+            'field': field, 'key': key,
+            'imp': dict(imp, upload_id=_uuid(imp['upload_id'],
+                                             'An upload id')),
+            'limits': call.limits(view['owner'], [quota.SIZE_TOTAL,
+                                                  quota.COUNT_UPLOADING],
+                                  limits)}
 
 
 def _blob_values(values):
@@ -771,6 +830,8 @@ _CHECKS = {
     'blob_upload_heartbeat': _blob_upload_heartbeat,
     'blob_upload_finish': _blob_upload_finish,
     'blob_upload_abort': _blob_upload_abort,
+    'blob_stage_finish': _blob_stage_finish,
+    'blob_import_begin': _blob_import_begin,
     'blob_upload_list': _blob_upload_list,
     'blob_copy_begin': _blob_copy_begin,
     'blob_copy_drop': _blob_copy_drop,

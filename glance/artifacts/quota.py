@@ -10,7 +10,10 @@ project limit may override):
   counted exactly (in bytes, not floored to MiB), uploads in progress
   included for what they reserve;
 - ``artifact_count_uploading``: uploads in progress to a project's
-  artifacts.
+  artifacts (stages, staged data and imports included);
+- ``artifact_stage_total``: MiB of data staged for an import (as Glance's
+  ``image_stage_total``), counted exactly, while it waits and while it is
+  imported.
 
 A resource without a limit in Keystone counts as a limit of 0, as
 oslo.limit has it. oslo.limit reads the limits and reserves nothing: the
@@ -46,7 +49,10 @@ from glance.quota import keystone as _glance_quota  # noqa: F401
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
-COUNT_TOTAL, SIZE_TOTAL, COUNT_UPLOADING = interface.QUOTA_RESOURCES
+COUNT_TOTAL, SIZE_TOTAL, COUNT_UPLOADING, STAGE_TOTAL = \
+    interface.QUOTA_RESOURCES
+# Resources counted in MiB in Keystone, in bytes by the data API.
+SIZES = (SIZE_TOTAL, STAGE_TOTAL)
 MiB = 1024 * 1024
 RESERVE_STEP = 8 * MiB
 #: Tries at reading a project's limits, and the wait after the first.
@@ -85,7 +91,7 @@ def limits(project, resources=interface.QUOTA_RESOURCES):
                         'failed (try %d of %d; trying again): %s: %s',
                         project, attempt, ATTEMPTS, type(e).__name__, e)
             time.sleep(RETRY_DELAY * 2 ** (attempt - 1))
-    return {name: value * MiB if name == SIZE_TOTAL else value
+    return {name: value * MiB if name in SIZES else value
             for name, value in found}
 
 
@@ -99,7 +105,7 @@ def usage(context):
     shown = {}
     for name in interface.QUOTA_RESOURCES:
         limit_value = found.get(name)
-        if name == SIZE_TOTAL:
+        if name in SIZES:
             shown[name] = {
                 'usage': _exact_mib(used[name]),
                 'usage_bytes': used[name],

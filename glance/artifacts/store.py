@@ -562,6 +562,139 @@ def _delete_partial(store, backend, name):
             LOG.info('Deleted partial blob data %s', path)
 
 
+# -- Glance's staging store ---------------------------------------------------
+# Data staged for an import (PUT .../stage, then glance-direct) waits in
+# Glance's staging store: the reserved backend os_glance_staging_store
+# with several stores, else a filesystem store on [DEFAULT]
+# node_staging_uri, as Glance stages image data. It is a directory of
+# this host (or one shared by the hosts); nothing in it is a blob's data,
+# and only these functions touch it, with the checks of a filesystem
+# backend's locations.
+
+STAGING = 'os_glance_staging_store'
+STAGING_CHUNK = 1024 * 1024
+_single_staging = []
+
+
+def staging_backend():
+    """The staging store's name as an upload row records it."""
+    return STAGING if _multi() else ''
+
+
+def _staging_store():
+    if _multi():
+        return glance_store.get_store_from_store_identifier(STAGING)
+    if not _single_staging:
+        # As Glance's image_data._build_staging_store.
+        conf = cfg.ConfigOpts()
+        try:
+            glance_store.backend.register_opts(conf)
+        except cfg.DuplicateOptError:
+            pass
+        if not CONF.node_staging_uri.startswith('file://'):
+            raise exception.StoreUnavailable(
+                "[DEFAULT] node_staging_uri is not a file:// URI: data "
+                "cannot be staged.")
+        conf.set_override('filesystem_store_datadir',
+                          CONF.node_staging_uri[len('file://'):],
+                          group='glance_store')
+        staging = glance_store.backend._load_store(conf, 'file')
+        staging.configure()
+        _single_staging.append(staging)
+    return _single_staging[0]
+
+
+def _staged_path(location):
+    """The path of staged data at ``location``, once checked as the
+    locations of a filesystem backend are (LocationRefused, logged)."""
+    staging = _staging_store()
+    try:
+        if not isinstance(location, str) or _CONTROL.search(location) or \
+                '?' in location or '#' in location:
+            raise exception.LocationRefused('it is not a plain file:// '
+                                            'location')
+        _check_file(staging, STAGING, location)
+    except exception.LocationRefused as e:
+        LOG.error('Refused staged data location %s: %s', shown(location),
+                  e.reason)
+        raise
+    return _file_path(staging, location)
+
+
+def stage_add(upload_id, reader, size):
+    """Write ``reader`` to the staging store as the data of
+    ``upload_id``: (location, size, md5 hex, multihash hex), as add()."""
+    name = data_id(upload_id)
+    try:
+        result = _staging_store().add(name, reader, size,
+                                      CONF.hashing_algorithm)[:4]
+    except glance_store.Duplicate:
+        raise exception.Conflict('Data of upload %s is staged already.'
+                                 % upload_id)
+    except glance_store.StorageFull as e:
+        raise exception.StorageFull('The staging store is full: %s' % e)
+    except (glance_store.StorageWriteDenied, glance_store.BackendException,
+            OSError) as e:
+        raise exception.StoreUnavailable('The staging store could not '
+                                         'take the data: %s' % e)
+    _staged_path(result[0])
+    return result
+
+
+def staged_here(location):
+    """Whether the staged data at ``location`` is on this host."""
+    return os.path.isfile(_staged_path(location))
+
+
+def stage_get(location):
+    """An iterator over the staged data at ``location``; NotFound when it
+    is not (or no longer) there."""
+    path = _staged_path(location)
+    try:
+        data = open(path, 'rb')
+    except FileNotFoundError:
+        raise exception.NotFound('The staged data is not on this host.')
+    except OSError as e:
+        raise exception.StoreUnavailable('The staged data cannot be read: '
+                                         '%s' % e.strerror)
+    return _file_chunks(data)
+
+
+def _file_chunks(data):
+    with data:
+        while True:
+            chunk = data.read(STAGING_CHUNK)
+            if not chunk:
+                return
+            yield chunk
+
+
+def stage_delete(location):
+    """Delete staged data; missing data is not an error. False (logged)
+    when it could not be deleted or its location is refused."""
+    try:
+        os.remove(_staged_path(location))
+    except FileNotFoundError:
+        pass
+    except (exception.LocationRefused, OSError) as e:
+        LOG.error('Could not delete staged data %s: %s', shown(location), e)
+        return False
+    return True
+
+
+def stage_delete_partial(upload_id):
+    """Delete what a dead stager may have left for ``upload_id`` in this
+    host's staging store (errors are logged)."""
+    try:
+        directory = _datadirs(_staging_store())[0]
+        path = os.path.join(directory, data_id(upload_id))
+        if os.path.lexists(path) and stage_delete('file://%s' % path):
+            LOG.info('Deleted partial staged data %s', path)
+    except Exception as e:
+        LOG.error('Could not look for partial staged data of upload %s: '
+                  '%s', shown(upload_id), e)
+
+
 def _s3_multipart_uploads(client, bucket, prefix):
     pages = client.get_paginator('list_multipart_uploads').paginate(
         Bucket=bucket, Prefix=prefix)

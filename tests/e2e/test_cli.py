@@ -358,6 +358,47 @@ class TestCliWithoutAuth(CliMixin, test_server.ServerTest):
             'artifact', 'download', HT, name, 'template', '--file',
             '-').stdout)
 
+    def test_stage_then_glance_direct_import_stores_the_staged_bytes(self):
+        name = 'staged-%s' % uuid.uuid4().hex[:8]
+        art_id = self.server.json('POST', '/v2/artifacts/' + HT,
+                                  {'name': name})[1]['id']
+        data = os.urandom(3 * MiB)
+        md5, sha512 = digests(data)
+
+        def template():
+            return self.server.json('GET', '/v2/artifacts/%s/%s'
+                                    % (HT, art_id))[1]['template']
+
+        staged = self.json_of('artifact', 'stage', HT, name, 'template',
+                              '--file', self.make_file('staged', data))
+        self.assertEqual(('uploading', len(data), md5, sha512),
+                         (staged['status'], staged['size'],
+                          staged['checksum'], staged['os_hash_value']))
+        blob = self.json_of('artifact', 'import', HT, name, 'template',
+                            '--method', 'glance-direct')
+        self.assertIn(blob['status'], ('importing', 'active'))
+        base.wait_for(lambda: template()['status'] == 'active')
+        blob = template()
+        self.assertEqual((len(data), md5, sha512, 'fs', ''),
+                         (blob['size'], blob['checksum'],
+                          blob['os_hash_value'], blob['stores'],
+                          blob['os_glance_failed_import']))
+        self.assertEqual(data, self.openstack(
+            'artifact', 'download', HT, name, 'template', '--file',
+            '-').stdout)
+        # The staged data went with the import.
+        self.assertIn('(HTTP 409)', self.error_of(
+            'artifact', 'import', HT, name, 'template', '--method',
+            'glance-direct'))
+        # web-download needs a URI; the client says so before any request.
+        self.assertEqual('web-download needs --uri\n', self.error_of(
+            'artifact', 'import', HT, name, 'template', '--method',
+            'web-download'))
+        self.assertEqual('copy-blob needs --store or --all-stores\n',
+                         self.error_of('artifact', 'import', HT, name,
+                                       'template'))
+        self.openstack('artifact', 'delete', HT, art_id)
+
     def test_a_corrupted_download_fails_and_leaves_no_file(self):
         name = 'corrupt-%s' % uuid.uuid4().hex[:8]
         art_id, = self.create_versions(name, ['1.0.0'])

@@ -27,7 +27,7 @@ from tests.e2e import server as server_mod
 MiB = 1024 * 1024
 S = '/v2/artifacts/sample_artifacts'
 DEFAULTS = {'artifact_count_total': 100, 'artifact_size_total': 100,
-            'artifact_count_uploading': 10}
+            'artifact_count_uploading': 10, 'artifact_stage_total': 50}
 _servers = {}
 
 
@@ -222,7 +222,9 @@ class TestLimits(QuotaTest):
             'artifact_count_total': {'usage': 1, 'limit': 100},
             'artifact_size_total': {'usage': 0, 'usage_bytes': 0,
                                     'limit': 7},
-            'artifact_count_uploading': {'usage': 0, 'limit': 10}},
+            'artifact_count_uploading': {'usage': 0, 'limit': 10},
+            'artifact_stage_total': {'usage': 0, 'usage_bytes': 0,
+                                     'limit': 50}},
             self.usage())
 
     def test_an_unregistered_limit_counts_as_zero(self):

@@ -36,7 +36,7 @@ from tests.e2e import server as server_mod
 S = '/v2/artifacts/sample_artifacts'
 OCTETS = {'Content-Type': 'application/octet-stream'}
 LIMITS = {'artifact_count_total': 1000, 'artifact_size_total': 1000,
-          'artifact_count_uploading': 100}
+          'artifact_count_uploading': 100, 'artifact_stage_total': 1000}
 _clusters = {}
 
 

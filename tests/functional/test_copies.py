@@ -175,11 +175,11 @@ class TestCopyBlob(CopyTest):
         self.assertEqual((405, 'POST'), (resp.status_int,
                                          resp.headers['Allow']))
         resp = self.request('POST', self.url + '/blob1/import', body={
-            'method': {'name': 'web-download', 'uri': 'http://x/'},
-            'stores': ['fs2']})
+            'method': {'name': 'glance-download'}, 'stores': ['fs2']})
         self.assertError(400, resp, "Unknown or disabled import method "
-                                    "'web-download'; the enabled ones are: "
-                                    "copy-blob")
+                                    "'glance-download'; the enabled ones "
+                                    "are: copy-blob, glance-direct, "
+                                    "web-download")
         for method in (None, [None], {}, 'copy-image'):
             resp = self.request('POST', self.url + '/blob1/import', body={
                 'method': {'name': method}, 'stores': ['fs2']})

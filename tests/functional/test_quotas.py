@@ -198,7 +198,9 @@ class TestUsageWithoutLimits(base.FunctionalTest):
             'artifact_size_total': {'usage': (MiB + 5) / MiB,
                                     'usage_bytes': MiB + 5,
                                     'limit': None},
-            'artifact_count_uploading': {'usage': 0, 'limit': None}}},
+            'artifact_count_uploading': {'usage': 0, 'limit': None},
+            'artifact_stage_total': {'usage': 0, 'usage_bytes': 0,
+                                     'limit': None}}},
             resp.json)
 
     def test_readers_see_usage_and_callers_without_a_role_do_not(self):

@@ -65,7 +65,8 @@ blob_upload_reserve(context, artifact_id, field, key, upload_id, need,
 blob_upload_heartbeat(context, artifact_id, field, key, upload_id) -> bool
     Mark it alive; False once it is no longer recorded.
 blob_upload_finish(context, artifact_id, type_name, field, key, upload_id,
-                   values, keep_for=None, changes=None)
+                   values, keep_for=None, changes=None, copies=None,
+                   failed_stores=None)
     -> (record, replaced blob row or None)
     Make the uploaded data the blob's; Conflict if the upload was dropped,
     Invalid unless ``values['location']`` names the upload's own data in
@@ -74,9 +75,27 @@ blob_upload_finish(context, artifact_id, type_name, field, key, upload_id,
     returned for it). ``changes`` are artifact values as artifact_update
     takes them (the fields an inspection of the data filled), written in
     the same transaction: the blob becomes active with them or not at
-    all.
-blob_upload_abort(context, artifact_id, field, key, upload_id) -> bool
-    Forget an upload.
+    all. An import passes the ``copies`` it wrote to its other backends
+    (each {backend, location}) and the backends that failed.
+blob_upload_abort(context, artifact_id, field, key, upload_id,
+                  failed_stores=None, restage=False) -> bool
+    Forget an upload (a stage, staged data, an import). ``failed_stores``
+    become the blob's failed stores; with ``restage``, an import of
+    staged data goes back to being staged data (its importer died).
+blob_stage_finish(context, artifact_id, type_name, field, key, upload_id,
+                  values, limits=None) -> record
+    A stage's data is whole in the staging store: ``values`` (location,
+    size, checksum, os_hash_value, content_type; named after the stage)
+    wait there for an import. OverLimit past artifact_stage_total.
+blob_import_begin(context, artifact_id, type_name, field, key, imp,
+                  limits=None) -> record
+    Record an import (``imp``: upload_id, method, backends, process) of
+    the staged data (glance-direct; Conflict when nothing is staged) or
+    of data from a URL (web-download), writing to each backend in turn;
+    it holds its size (when known) per backend against
+    artifact_size_total. blob_upload_finish ends it with the data and
+    its ``copies`` in the other backends, blob_upload_abort when it
+    fails.
 blob_copy_begin(context, artifact_id, type_name, field, key, copy,
                 limits=None) -> record
     Record a copy of the blob's active data to other stores (``copy``:
@@ -114,11 +133,14 @@ pending_delete_remove(context, ids) -> count
     Forget pending deletes that were carried out (admin only).
 project_usage(context) -> {resource: usage}
     The caller's project's usage of each of QUOTA_RESOURCES (bytes for
-    artifact_size_total, with what uploads in progress reserve).
+    artifact_size_total, with what uploads in progress reserve, and for
+    artifact_stage_total: the staged data, as Glance's image_stage_total
+    counts the images being uploaded or imported).
 
 Quotas: ``limits`` is {resource: limit} for some of QUOTA_RESOURCES, with
-artifact_size_total in bytes, or None for no check. A write with limits
-takes its project's quota lock, reads the project's usage, raises
+artifact_size_total and artifact_stage_total in bytes, or None for no
+check. A write with limits takes its project's quota lock, reads the
+project's usage, raises
 OverLimit (naming the limit, the usage and the value) when it would pass
 a limit, and writes, in one transaction: writers of one project on any
 host check one after another, so that together they cannot pass a limit.
@@ -140,7 +162,8 @@ FUNCTIONS = ('artifact_create', 'artifact_get', 'artifact_list',
              'member_list', 'member_update', 'member_delete',
              'blob_upload_begin',
              'blob_upload_heartbeat', 'blob_upload_finish',
-             'blob_upload_abort', 'blob_copy_begin', 'blob_copy_step',
+             'blob_upload_abort', 'blob_stage_finish',
+             'blob_import_begin', 'blob_copy_begin', 'blob_copy_step',
              'blob_copy_drop', 'blob_upload_list', 'blob_data_used',
              'pending_delete_list', 'pending_delete_remove',
              'blob_upload_reserve', 'project_usage')
@@ -148,4 +171,4 @@ FUNCTIONS = ('artifact_create', 'artifact_get', 'artifact_list',
 # The resources of Keystone unified limits that artifacts count, in the
 # order they are checked and shown.
 QUOTA_RESOURCES = ('artifact_count_total', 'artifact_size_total',
-                   'artifact_count_uploading')
+                   'artifact_count_uploading', 'artifact_stage_total')

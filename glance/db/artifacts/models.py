@@ -190,6 +190,17 @@ blob_uploads = sa.Table(
     # it copies to after ``backend`` (comma-separated).
     sa.Column('copy_of', sa.String(DATA_NAME_MAX)),
     sa.Column('pending_stores', sa.Text),
+    # What the row is (migration 0012): null for an upload or a copy;
+    # 'stage' while data streams to the staging store, 'staged' once it
+    # is whole there (then its location, size, digests and content type
+    # are recorded), and 'glance-direct' or 'web-download' while an import
+    # writes to ``backend`` and then ``pending_stores``.
+    sa.Column('method', sa.String(32)),
+    sa.Column('location', sa.Text),
+    sa.Column('size', sa.BigInteger),
+    sa.Column('checksum', sa.String(32)),
+    sa.Column('os_hash_value', sa.String(128)),
+    sa.Column('content_type', sa.String(255)),
     sa.Index('ga_blob_uploads_upload_idx', 'upload_id'),
     **MYSQL)
 

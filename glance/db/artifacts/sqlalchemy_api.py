@@ -747,9 +747,12 @@ BLOB_VALUES = frozenset(('status', 'size', 'checksum', 'os_hash_algo',
 def _check_upload(upload):
     """An upload record as blob_upload_begin takes it."""
     if not isinstance(upload, dict) or set(upload) - {
-            'upload_id', 'backend', 'process', 'reserved'}:
+            'upload_id', 'backend', 'process', 'reserved', 'method'}:
         raise errors.Invalid('An upload is {"upload_id", "backend", '
-                             '"process", "reserved"}.')
+                             '"process", "reserved", "method"}.')
+    if upload.get('method') not in (None, 'stage'):
+        raise errors.Invalid('An upload\'s method is null (the data of '
+                             'the blob) or "stage" (data for an import).')
     if not (isinstance(upload.get('upload_id'), str) and
             UPLOAD_ID.fullmatch(upload['upload_id'])):
         raise errors.Invalid('An upload id is a UUID in its canonical '
@@ -826,10 +829,12 @@ def blob_upload_begin(context, artifact_id, type_name, field, key, upload,
                 artifact_id=artifact_id, field=field, key=key,
                 upload_id=upload['upload_id'], backend=upload['backend'],
                 process=upload['process'], started_at=utcnow(),
-                heartbeat_at=utcnow(), reserved=reserved))
+                heartbeat_at=utcnow(), reserved=reserved,
+                method=upload.get('method')))
     except db_exc.DBDuplicateEntry:
-        raise errors.Conflict('Another upload to %s is in progress; try '
-                              'again when it ends.'
+        raise errors.Conflict('Another upload to %s is in progress, or '
+                              'data is staged for it; try again when the '
+                              'upload or the import ends.'
                               % (field + ('/' + key if key else '')))
 
 
@@ -878,12 +883,16 @@ def blob_upload_reserve(context, artifact_id, field, key, upload_id, need,
         return grant
 
 
+# The methods of the upload rows that blob_upload_finish ends.
+FINISHED_METHODS = (None, 'glance-direct', 'web-download')
+
+
 def _locked_upload(conn, context, artifact_id, type_name, field, key,
-                   upload_id, copy=False):
+                   upload_id, copy=False, methods=FINISHED_METHODS):
     """(record, upload row) once the artifact's lock is taken, when the
-    blob's upload (a copy, with ``copy``) ``upload_id`` is still
-    recorded; else Conflict (the artifact was deleted, or the upload was
-    taken for dead)."""
+    blob's upload (a copy, with ``copy``; else one of ``methods``)
+    ``upload_id`` is still recorded; else Conflict (the artifact was
+    deleted, or the upload was taken for dead)."""
     try:
         record = _lock(conn, context, artifact_id, type_name)
     except errors.NotFound:
@@ -892,7 +901,8 @@ def _locked_upload(conn, context, artifact_id, type_name, field, key,
         sa.select(U).where(*_upload_key(artifact_id, field, key))).first()
     if record is None or current is None or \
             current.upload_id != upload_id or \
-            (current.copy_of is not None) != copy:
+            (current.copy_of is not None) != copy or \
+            (not copy and current.method not in methods):
         what = 'copy' if copy else 'upload'
         raise errors.Conflict(
             'The %s %s %s was cancelled while it ran (the artifact was '
@@ -903,7 +913,8 @@ def _locked_upload(conn, context, artifact_id, type_name, field, key,
 
 @_retry
 def blob_upload_finish(context, artifact_id, type_name, field, key,
-                       upload_id, values, keep_for=None, changes=None):
+                       upload_id, values, keep_for=None, changes=None,
+                       copies=None, failed_stores=None):
     """Make the uploaded data the blob's, in one transaction.
 
     Returns (artifact record, the blob row it replaced or None); Conflict
@@ -911,19 +922,24 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
     the replaced data goes to the pending deletes instead, and None is
     returned for it. ``changes`` (values as artifact_update takes them:
     the fields an inspection of the data filled) are written in the same
-    transaction."""
+    transaction. An import ends with the data in one of its backends
+    (``values``), the ``copies`` it wrote to others ([{backend,
+    location}]) and the backends that failed (``failed_stores``)."""
     b = models.blobs
     now = timeutils.utcnow()
     with get_engine().begin() as conn:
         record, current = _locked_upload(conn, context, artifact_id,
                                          type_name, field, key, upload_id)
-        _check_data(upload_id, current.backend, values)
+        copies = _check_import(current, values, copies or [],
+                               failed_stores or [])
+        _check_data(upload_id, values.get('backend') if current.method
+                    else current.backend, values)
         _check_drafted(record)
         where = [b.c.artifact_id == artifact_id, b.c.field == field,
                  b.c.key == key]
         previous = _blob_row(record, field, key)
         values = dict(values, data_name=DATA_PREFIX + upload_id,
-                      failed_stores=None)
+                      failed_stores=','.join(failed_stores or ()) or None)
         if previous is None:
             conn.execute(b.insert().values(
                 artifact_id=artifact_id, field=field, key=key,
@@ -937,6 +953,11 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
             if keep_for is not None:
                 _keep(conn, _every_copy([previous]), keep_for)
                 previous = None
+        for copy in copies:
+            conn.execute(C.insert().values(
+                artifact_id=artifact_id, field=field, key=key,
+                backend=copy['backend'], location=copy['location'],
+                data_name=DATA_PREFIX + upload_id, created_at=utcnow()))
         conn.execute(U.delete().where(*_upload_key(artifact_id, field, key)))
         cols = _columns(changes or {})
         try:
@@ -950,16 +971,176 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
     return record, previous
 
 
+def _check_import(current, values, copies, failed_stores):
+    """The copies an upload row's finish records, once checked: an
+    import's, in backends of its own but the one its data is in, named
+    after it; none for an upload."""
+    if not isinstance(values, dict):
+        raise errors.Invalid('Blob values are an object.')
+    targets = [current.backend] + [
+        s for s in (current.pending_stores or '').split(',') if s]
+    if not current.method:
+        if copies or failed_stores:
+            raise errors.Invalid('Only an import writes copies or fails '
+                                 'in stores.')
+        return []
+    if not (isinstance(copies, list) and all(
+            isinstance(c, dict) and set(c) == {'backend', 'location'}
+            for c in copies) and isinstance(failed_stores, list)):
+        raise errors.Invalid('copies are [{"backend", "location"}]; '
+                             'failed_stores a list of backends.')
+    used = [values.get('backend')] + [c['backend'] for c in copies]
+    if len(set(used)) != len(used) or \
+            not set(used + failed_stores) <= set(targets):
+        raise errors.Invalid('The import of %s writes to %s, each once.'
+                             % (current.field, ', '.join(targets)))
+    for copy in copies:
+        _check_data(current.upload_id, copy['backend'], copy)
+    return copies
+
+
 @_retry
-def blob_upload_abort(context, artifact_id, field, key, upload_id):
+def blob_upload_abort(context, artifact_id, field, key, upload_id,
+                      failed_stores=None, restage=False):
     """Forget the upload (its data is the caller's to delete); True when it
-    was still recorded."""
+    was still recorded. ``failed_stores`` (backends where an import
+    failed) become the blob's failed stores. With ``restage``, an import
+    of staged data (glance-direct) becomes staged data again, for another
+    import, rather than being forgotten with it."""
+    b = models.blobs
     with get_engine().begin() as conn:
         if not _upload_caller(conn, context, artifact_id):
             return False
-        return conn.execute(
-            U.delete().where(*_upload_key(artifact_id, field, key),
-                             U.c.upload_id == upload_id)).rowcount == 1
+        where = _upload_key(artifact_id, field, key) + [
+            U.c.upload_id == upload_id]
+        if restage:
+            forgotten = conn.execute(U.update().where(
+                *where, U.c.method == 'glance-direct').values(
+                method='staged', reserved=0, pending_stores=None,
+                heartbeat_at=utcnow())).rowcount
+        else:
+            forgotten = conn.execute(U.delete().where(*where)).rowcount
+        if forgotten and failed_stores:
+            conn.execute(b.update().where(
+                b.c.artifact_id == artifact_id, b.c.field == field,
+                b.c.key == key).values(
+                failed_stores=','.join(failed_stores)))
+        return forgotten == 1
+
+
+_STAGED_VALUES = frozenset(('location', 'size', 'checksum', 'os_hash_value',
+                            'content_type'))
+
+
+@_retry
+def blob_stage_finish(context, artifact_id, type_name, field, key,
+                      upload_id, values, limits=None):
+    """The stage ``upload_id`` wrote its data, ``values`` (location,
+    size, checksum, os_hash_value, content_type), to the staging store;
+    it is staged data now, which waits for an import (glance-direct).
+    Returns the record; Conflict when the stage is no longer recorded,
+    OverLimit when the data would pass the project's
+    artifact_stage_total."""
+    if not (isinstance(values, dict) and set(values) == _STAGED_VALUES):
+        raise errors.Invalid('Staged values are %s.'
+                             % ', '.join(sorted(_STAGED_VALUES)))
+    size = values['size']
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise errors.Invalid('The size of staged data is a non-negative '
+                             'integer.')
+    quota = _quota_project(_owner_of(artifact_id), limits)
+    with get_engine().begin() as conn:
+        if quota:
+            _lock_quota(conn, quota)
+        record, current = _locked_upload(conn, context, artifact_id,
+                                         type_name, field, key, upload_id,
+                                         methods=('stage',))
+        _check_data(upload_id, current.backend,
+                    {'location': values['location'],
+                     'backend': current.backend})
+        _check_drafted(record)
+        if quota:
+            _check_limits(quota, limits, _usage(conn, quota),
+                          {STAGE_TOTAL: size})
+        conn.execute(U.update().where(
+            *_upload_key(artifact_id, field, key),
+            U.c.upload_id == upload_id).values(
+            method='staged', reserved=0, heartbeat_at=utcnow(), **values))
+        conn.execute(A.update().where(A.c.id == artifact_id)
+                     .values(updated_at=timeutils.utcnow()))
+        return _get(conn, context, artifact_id, type_name)
+
+
+IMPORT_METHODS = ('glance-direct', 'web-download')
+
+
+@_retry
+def blob_import_begin(context, artifact_id, type_name, field, key, imp,
+                      limits=None):
+    """Record the import ``imp`` (upload_id, method, process, and the
+    backends it writes to, in order) into the blob ``field``/``key``: of
+    its staged data (glance-direct; Conflict when none is staged or it
+    is being imported), or of data from a URL (web-download; Conflict
+    while an upload, stage or import of the blob runs). It holds the
+    staged size per backend against artifact_size_total (data from a URL
+    reserves as it streams, as an upload of unknown size) and counts as
+    an upload in progress. Returns the record."""
+    if not (isinstance(imp, dict) and
+            set(imp) == {'upload_id', 'method', 'backends', 'process'} and
+            imp['method'] in IMPORT_METHODS):
+        raise errors.Invalid('An import is {"upload_id", "method" (%s), '
+                             '"backends", "process"}.'
+                             % ', '.join(IMPORT_METHODS))
+    _check_copy({'upload_id': imp['upload_id'], 'backends': imp['backends'],
+                 'process': imp['process']})
+    quota = _quota_project(_owner_of(artifact_id), limits)
+    name = field + ('/' + key if key else '')
+    try:
+        with get_engine().begin() as conn:
+            if quota:
+                _lock_quota(conn, quota)
+            record = _lock(conn, context, artifact_id, type_name)
+            _check_drafted(record)
+            current = conn.execute(sa.select(U).where(
+                *_upload_key(artifact_id, field, key))).first()
+            usage = _usage(conn, quota) if quota else None
+            row = dict(upload_id=imp['upload_id'], method=imp['method'],
+                       backend=imp['backends'][0],
+                       pending_stores=','.join(imp['backends'][1:]) or None,
+                       process=imp['process'], started_at=utcnow(),
+                       heartbeat_at=utcnow())
+            if imp['method'] == 'glance-direct':
+                if current is None or current.method not in (
+                        'staged', 'glance-direct', 'stage'):
+                    raise errors.Conflict(
+                        'No data is staged for %s: stage it first (PUT '
+                        '.../stage), then import it with glance-direct.'
+                        % name if current is None else
+                        'An upload or import of %s is in progress.' % name)
+                if current.method != 'staged':
+                    raise errors.Conflict(
+                        'The data of %s is being %s.' % (name, (
+                            'staged' if current.method == 'stage'
+                            else 'imported')))
+                row['reserved'] = (current.size or 0) * len(imp['backends'])
+                if quota:
+                    _check_limits(quota, limits, usage,
+                                  {SIZE_TOTAL: row['reserved']})
+                conn.execute(U.update().where(
+                    *_upload_key(artifact_id, field, key),
+                    U.c.upload_id == current.upload_id).values(**row))
+            else:
+                if quota:
+                    _check_limits(quota, limits, usage, {COUNT_UPLOADING: 1})
+                conn.execute(U.insert().values(
+                    artifact_id=artifact_id, field=field, key=key,
+                    reserved=0, **row))
+            conn.execute(A.update().where(A.c.id == artifact_id)
+                         .values(updated_at=timeutils.utcnow()))
+            return _get(conn, context, artifact_id, type_name)
+    except db_exc.DBDuplicateEntry:
+        raise errors.Conflict('Another upload or import of %s is in '
+                              'progress, or data is staged for it.' % name)
 
 
 # -- copies of a blob's data in other stores ---------------------------------
@@ -1262,7 +1443,8 @@ def pending_delete_remove(context, ids):
 # -- quotas ------------------------------------------------------------------
 
 Q = models.quota_locks
-COUNT_TOTAL, SIZE_TOTAL, COUNT_UPLOADING = interface.QUOTA_RESOURCES
+COUNT_TOTAL, SIZE_TOTAL, COUNT_UPLOADING, STAGE_TOTAL = \
+    interface.QUOTA_RESOURCES
 MiB = 1024 * 1024
 
 
@@ -1316,14 +1498,18 @@ def _usage(conn, project):
             b, sa.and_(b.c.artifact_id == C.c.artifact_id,
                        b.c.field == C.c.field, b.c.key == C.c.key)))
         .where(A.c.owner == project)).scalar()
-    uploading, reserved = conn.execute(
+    uploading, reserved, staged = conn.execute(
         sa.select(sa.func.count(),
-                  sa.func.coalesce(sa.func.sum(U.c.reserved), 0))
+                  sa.func.coalesce(sa.func.sum(U.c.reserved), 0),
+                  sa.func.coalesce(sa.func.sum(U.c.size), 0))
         .select_from(U.join(A, A.c.id == U.c.artifact_id))
         .where(A.c.owner == project)).first()
+    # Only staged data has a size in ga_blob_uploads (staged, or being
+    # imported by glance-direct).
     return {COUNT_TOTAL: int(count),
             SIZE_TOTAL: int(stored) + int(reserved),
-            COUNT_UPLOADING: int(uploading)}
+            COUNT_UPLOADING: int(uploading),
+            STAGE_TOTAL: int(staged)}
 
 
 def _check_limits(project, limits, usage, deltas):
@@ -1335,12 +1521,13 @@ def _check_limits(project, limits, usage, deltas):
         used, more, limit = usage[name], deltas[name], limits[name]
         if used + more <= limit:
             continue
-        if name == SIZE_TOTAL:
+        if name in (SIZE_TOTAL, STAGE_TOTAL):
             raise errors.OverLimit(
-                'Over quota: project %s holds %d bytes of blob data '
-                '(uploads in progress included); %d bytes more would pass '
-                'its %s limit of %s MiB (%d bytes).'
-                % (project, used, more, name, _mib(limit), limit))
+                'Over quota: project %s holds %d bytes of %s; %d bytes '
+                'more would pass its %s limit of %s MiB (%d bytes).'
+                % (project, used, 'blob data (uploads in progress '
+                   'included)' if name == SIZE_TOTAL else 'staged data',
+                   more, name, _mib(limit), limit))
         what = ('artifacts' if name == COUNT_TOTAL
                 else 'uploads in progress')
         raise errors.OverLimit(

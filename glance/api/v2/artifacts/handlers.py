@@ -303,33 +303,65 @@ def _declared_size(req):
     return req.content_length
 
 
-def _import_path(type_cls, blob, key):
-    """Whether .../{blob}/{key} is a blob's import path: /import after a
-    single blob or after the entry of a blob dict (a dict's own entry
-    may be named "import")."""
+# The paths after a blob (or the entry of a blob dict) and the method
+# each takes: .../import (POST) and .../stage (PUT).
+SUFFIXES = {'import': 'POST', 'stage': 'PUT'}
+
+
+def _suffix(type_cls, blob, key):
+    """(the blob's entry key, 'import' or 'stage' or None) of the path
+    .../{blob}/{key}: a suffix comes after a single blob or after the
+    entry of a blob dict (a dict's own entry may be named "import" or
+    "stage")."""
     if key is None:
-        return False
+        return None, None
     field = type_cls.fields.get(blob)
-    return key.endswith('/import') or (
-        key == 'import' and isinstance(field, f.Blob) and
-        not isinstance(field, f.BlobDict))
+    entry, slash, last = key.rpartition('/')
+    if last in SUFFIXES and (slash or (
+            isinstance(field, f.Blob) and
+            not isinstance(field, f.BlobDict))):
+        return entry or None, last
+    return key, None
 
 
-def _not_an_import(type_cls, blob, key):
-    if _import_path(type_cls, blob, key):
+def _only(type_cls, blob, key, suffix, method):
+    """The blob's entry key when .../{blob}/{key} is a path that
+    ``method`` serves (the blob itself, or its ``suffix``); else 405
+    naming the method its path takes."""
+    entry, found = _suffix(type_cls, blob, key)
+    if found != suffix:
+        allow = SUFFIXES[found] if found else 'GET, PUT'
         raise webob.exc.HTTPMethodNotAllowed(
-            detail='An import is started with POST.',
-            headers=[('Allow', 'POST')])
+            detail='%s takes %s, not %s.' % (
+                'An import is started with POST' if found == 'import' else
+                'Data is staged with PUT' if found == 'stage' else
+                'Blob data is uploaded with PUT', allow, method),
+            headers=[('Allow', allow)])
+    return entry
 
 
 def upload_blob(api, req, type_name, artifact_id, blob, key=None):
+    """PUT .../{blob}[/{key}]: upload its data; PUT .../stage: stage
+    data for a glance-direct import."""
     type_cls = _writable(api, type_name)
-    _not_an_import(type_cls, blob, key)
+    entry, suffix = _suffix(type_cls, blob, key)
+    if suffix != 'stage':
+        key = _only(type_cls, blob, key, None, 'PUT')
+    else:
+        key = entry
     if req.content_type != 'application/octet-stream':
         raise webob.exc.HTTPUnsupportedMediaType(
             detail="Blob data is sent as application/octet-stream, not "
                    "'%s'." % req.content_type[:64])
     size = _declared_size(req)
+    if suffix == 'stage':
+        with _idle_timeout(req):
+            blobs.stage(req.context, type_cls, artifact_id, blob, key,
+                        req.body_file, size,
+                        content_type=req.headers.get(TYPE_HEADER),
+                        md5=req.headers.get('Content-MD5'),
+                        os_hash_value=req.headers.get(HASH_HEADER))
+        return webob.Response(status=204)
     with _idle_timeout(req):
         blobs.upload(req.context, type_cls, artifact_id, blob, key,
                      req.body_file, size,
@@ -353,7 +385,7 @@ def _idle_timeout(req):
 
 def download_blob(api, req, type_name, artifact_id, blob, key=None):
     type_cls = _type(api, type_name)
-    _not_an_import(type_cls, blob, key)
+    key = _only(type_cls, blob, key, None, 'GET')
     if type_cls.read_only:
         return _redirect_to_data(req, type_cls, artifact_id, blob, key)
     try:
@@ -389,22 +421,11 @@ def download_blob(api, req, type_name, artifact_id, blob, key=None):
     return response
 
 
-# Import methods of blobs, and the method of Glance's
-# [DEFAULT] enabled_import_methods that enables each (Glance accepts only
-# its own names there).
-IMPORT_METHODS = {'copy-blob': 'copy-image'}
-
-
 def import_blob(api, req, type_name, artifact_id, blob, key):
     """POST .../{blob}/import and .../{blob}/{key}/import: start an
     import of the blob's data (202); its progress shows in the blob."""
     type_cls = _writable(api, type_name, allow='GET')
-    if not _import_path(type_cls, blob, key):
-        raise webob.exc.HTTPMethodNotAllowed(
-            detail='Blob data is uploaded with PUT; POST is for '
-                   '.../import.', headers=[('Allow', 'GET, PUT')])
-    # The entry of a blob dict comes before /import.
-    key = None if key == 'import' else key[:-len('/import')]
+    key = _only(type_cls, blob, key, 'import', 'POST')
     body = _body(req)
     if not isinstance(body, dict) or set(body) - {
             'method', 'stores', 'all_stores', 'all_stores_must_succeed'}:
@@ -413,15 +434,16 @@ def import_blob(api, req, type_name, artifact_id, blob, key):
                         '[...], "all_stores_must_succeed": true|false}.')
     method = body.get('method')
     name = method.get('name') if isinstance(method, dict) else None
-    if not isinstance(name, str) or name not in IMPORT_METHODS or (
-            IMPORT_METHODS[name] not in CONF.enabled_import_methods):
+    if not isinstance(name, str) or name not in blobs.IMPORT_METHODS or (
+            blobs.IMPORT_METHODS[name] not in CONF.enabled_import_methods):
         raise webob.exc.HTTPBadRequest(
             explanation="Unknown or disabled import method %r; the enabled "
                         "ones are: %s" % (str(name)[:64], ', '.join(
-                            m for m, enabled_by in IMPORT_METHODS.items()
+                            m for m, enabled_by in sorted(
+                                blobs.IMPORT_METHODS.items())
                             if enabled_by in CONF.enabled_import_methods)
                             or 'none'))
-    if set(method) != {'name'}:
+    if name == 'copy-blob' and set(method) != {'name'}:
         raise webob.exc.HTTPBadRequest(
             explanation='Method %s takes no arguments but its name.' % name)
     must = body.get('all_stores_must_succeed', True)
@@ -441,8 +463,13 @@ def import_blob(api, req, type_name, artifact_id, blob, key):
             raise webob.exc.HTTPBadRequest(
                 explanation='Give stores or all_stores, not both.')
         stores = 'all'
-    blobs.copy(req.context, type_cls, artifact_id, blob, key, stores,
-               all_stores_must_succeed=must)
+    if name == 'copy-blob':
+        blobs.copy(req.context, type_cls, artifact_id, blob, key, stores,
+                   all_stores_must_succeed=must)
+    else:
+        blobs.import_data(req.context, type_cls, artifact_id, blob, key,
+                          method, stores, all_stores_must_succeed=must,
+                          types=api.types)
     return webob.Response(status=202)
 
 

@@ -199,21 +199,44 @@ def blob_upload_heartbeat(context, artifact_id, field, key, upload_id):
 
 
 def blob_upload_finish(context, artifact_id, type_name, field, key,
-                       upload_id, values, keep_for=None, changes=None):
+                       upload_id, values, keep_for=None, changes=None,
+                       copies=None, failed_stores=None):
     extra = {}
-    if changes is not None:
-        # Only when there are some, so that a registry that predates
-        # them still takes the uploads that fill no fields.
-        extra['changes'] = changes
+    # Only when there are some, so that a registry that predates them
+    # still takes the uploads that fill no fields and are no imports.
+    for name, value in (('changes', changes), ('copies', copies),
+                        ('failed_stores', failed_stores)):
+        if value is not None:
+            extra[name] = value
     return _call('blob_upload_finish', context, artifact_id=artifact_id,
                  type_name=type_name, field=field, key=key,
                  upload_id=upload_id, values=values, keep_for=keep_for,
                  **extra)
 
 
-def blob_upload_abort(context, artifact_id, field, key, upload_id):
+def blob_upload_abort(context, artifact_id, field, key, upload_id,
+                      failed_stores=None, restage=False):
+    extra = {}
+    if failed_stores is not None:
+        extra['failed_stores'] = failed_stores
+    if restage:
+        extra['restage'] = True
     return _call('blob_upload_abort', context, artifact_id=artifact_id,
-                 field=field, key=key, upload_id=upload_id)
+                 field=field, key=key, upload_id=upload_id, **extra)
+
+
+def blob_stage_finish(context, artifact_id, type_name, field, key,
+                      upload_id, values, limits=None):
+    return _call('blob_stage_finish', context, artifact_id=artifact_id,
+                 type_name=type_name, field=field, key=key,
+                 upload_id=upload_id, values=values, limits=limits)
+
+
+def blob_import_begin(context, artifact_id, type_name, field, key, imp,
+                      limits=None):
+    return _call('blob_import_begin', context, artifact_id=artifact_id,
+                 type_name=type_name, field=field, key=key, imp=imp,
+                 limits=limits)
 
 
 def blob_copy_begin(context, artifact_id, type_name, field, key, copy,

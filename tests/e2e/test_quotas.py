@@ -218,14 +218,14 @@ class TestLimits(QuotaTest):
         self.keystone.set_project_limit(self.project['project_id'],
                                         'artifact_size_total', 7)
         self.create('u')
-        self.assertEqual({
+        expected = {
             'artifact_count_total': {'usage': 1, 'limit': 100},
             'artifact_size_total': {'usage': 0, 'usage_bytes': 0,
                                     'limit': 7},
             'artifact_count_uploading': {'usage': 0, 'limit': 10},
             'artifact_stage_total': {'usage': 0, 'usage_bytes': 0,
-                                     'limit': 50}},
-            self.usage())
+                                     'limit': 50}}
+        self.assertEqual(expected, self.usage())
 
     def test_an_unregistered_limit_counts_as_zero(self):
         self.keystone.delete_limits()

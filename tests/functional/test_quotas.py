@@ -193,15 +193,15 @@ class TestUsageWithoutLimits(base.FunctionalTest):
                      identity=test_base.identity('someone-else'))
         resp = self.request('GET', '/v2/artifacts/usage', identity=identity)
         self.assertEqual(200, resp.status_int, resp.text)
-        self.assertEqual({'usage': {
+        expected = {'usage': {
             'artifact_count_total': {'usage': 2, 'limit': None},
             'artifact_size_total': {'usage': (MiB + 5) / MiB,
                                     'usage_bytes': MiB + 5,
                                     'limit': None},
             'artifact_count_uploading': {'usage': 0, 'limit': None},
             'artifact_stage_total': {'usage': 0, 'usage_bytes': 0,
-                                     'limit': None}}},
-            resp.json)
+                                     'limit': None}}}
+        self.assertEqual(expected, resp.json)
 
     def test_readers_see_usage_and_callers_without_a_role_do_not(self):
         reader = test_base.identity('p', roles=['reader'])

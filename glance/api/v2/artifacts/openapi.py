@@ -209,8 +209,11 @@ class Operation(object):
 
     def __init__(self, summary, answers, errors=(), body=None,
                  parameters=(), scope='typed', links=False, filters=False,
-                 suffix=''):
+                 suffix='', variants=()):
         self.summary = summary
+        # The operations (names in OPERATIONS) that the same handler
+        # serves on the paths of their own suffixes.
+        self.variants = variants
         # After the blob (or the entry of a blob dict) of a route that
         # takes the rest of the path: its own path.
         self.suffix = suffix
@@ -297,7 +300,16 @@ OPERATIONS = {
         errors=(403, 408, 409, 411, 413, 415, 503),
         body={'application/octet-stream': {'type': 'string',
                                            'format': 'binary'}},
-        parameters=UPLOAD_HEADERS),
+        parameters=UPLOAD_HEADERS, variants=('stage_blob',)),
+    'stage_blob': Operation(
+        'Stage data for a glance-direct import of a blob (of a drafted '
+        'artifact) in Glance\'s staging store; the blob shows it as '
+        '"uploading" until it is imported.',
+        {204: ('Staged and verified.', None, {})},
+        errors=(403, 408, 409, 411, 413, 415, 503),
+        body={'application/octet-stream': {'type': 'string',
+                                           'format': 'binary'}},
+        parameters=UPLOAD_HEADERS[:-1], suffix='/stage'),
     'download_blob': Operation(
         'Download the data of a blob, or one byte range of it.',
         {200: ('The data.', 'Data', {
@@ -313,11 +325,12 @@ OPERATIONS = {
                    'Location': 'Where the data is.'})},
         errors=(403, 416, 503), parameters=[RANGE]),
     'import_blob': Operation(
-        'Import data into a blob in the background: copy-blob copies its '
-        'data to more stores (as images\' copy-image).',
-        {202: ('Started; the blob shows the stores it is copied to in '
-               'os_glance_importing_to_stores, and those that failed in '
-               'os_glance_failed_import.', None, {})},
+        'Import data into a blob in the background, as images are '
+        'imported: glance-direct imports the staged data, web-download '
+        'the data at a URL, copy-blob copies its data to more stores.',
+        {202: ('Started; the blob shows the stores it is imported or '
+               'copied to in os_glance_importing_to_stores, and those '
+               'that failed in os_glance_failed_import.', None, {})},
         errors=(403, 409, 413), body={JSON: 'Import'}, suffix='/import'),
     'delete_from_store': Operation(
         'Delete the copy of a blob\'s data in one store (never the '
@@ -447,16 +460,20 @@ def document(routes, types, version='1.0'):
     for route, methods in routes:
         if route == '':
             continue            # the same operation as '/'
-        for method, function in sorted(methods.items()):
-            operation = OPERATIONS[function.__name__]
+        served = [(method, name) for method, function in
+                  sorted(methods.items()) for name in
+                  (function.__name__,) +
+                  OPERATIONS[function.__name__].variants]
+        for method, name in served:
+            operation = OPERATIONS[name]
             for type_cls in _types_for(operation.scope, types):
                 if getattr(type_cls, 'read_only', False) and \
-                        function.__name__ not in READ_ONLY_OPERATIONS:
+                        name not in READ_ONLY_OPERATIONS:
                     continue
                 expanded = (_expand(route, type_cls, operation.suffix)
                             if type_cls is not None else [(route, [])])
                 for path, params in expanded:
-                    op_id = _operation_id(function.__name__, path)
+                    op_id = _operation_id(name, path)
                     spec = {'operationId': op_id,
                             'summary': operation.summary,
                             'parameters': params + operation.parameters}
@@ -529,11 +546,29 @@ def _components(types):
         'Import': {'type': 'object', 'required': ['method'],
                    'additionalProperties': False,
                    'properties': {
-                       'method': {'type': 'object', 'required': ['name'],
-                                  'additionalProperties': False,
-                                  'properties': {'name': {
-                                      'type': 'string',
-                                      'enum': ['copy-blob']}}},
+                       'method': {
+                           'type': 'object', 'required': ['name'],
+                           'additionalProperties': False,
+                           'properties': {
+                               'name': {'type': 'string',
+                                        'enum': sorted(
+                                            blobs.IMPORT_METHODS)},
+                               'uri': {'type': 'string', 'minLength': 1,
+                                       'maxLength': blobs.URI_MAX,
+                                       'description': 'web-download: the '
+                                       'http or https URL of the data.'},
+                               'validation_data': {
+                                   'type': 'object',
+                                   'additionalProperties': False,
+                                   'properties': {
+                                       'os_hash_algo': {'type': 'string'},
+                                       'os_hash_value': {
+                                           'type': 'string',
+                                           'pattern': '^[0-9a-fA-F]+$'},
+                                       'checksum': {
+                                           'type': 'string',
+                                           'pattern':
+                                           '^[0-9a-fA-F]{32}$'}}}}},
                        'stores': {'type': 'array', 'minItems': 1,
                                   'items': STORE['schema']},
                        'all_stores': {'type': 'boolean'},

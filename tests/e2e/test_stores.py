@@ -19,6 +19,7 @@ import testtools
 
 from tests import base
 from tests import s3
+from tests import websource
 from tests.e2e import server as server_mod
 
 MiB = 1024 * 1024
@@ -378,6 +379,95 @@ class TestCopiesOnFiles(CopyTests, StoreTest):
 
 
 class TestCopiesOnS3(CopyTests, StoreTest):
+    STORE = 's3'
+
+
+class ImportTests(object):
+    """Imports on a real glance-api, into the default store (the file
+    store or S3) and the file store fs2: a Heat template from a URL that
+    downloads from either store, and an import whose server is killed."""
+
+    def setUp(self):
+        self.source = websource.Source()
+        self.addCleanup(self.source.stop)
+        # The tests' web server is on this host: the operator allows it.
+        # (Glance's lists of them are in brackets.)
+        self.EXTRA = ('\n[import_filtering_opts]\nallowed_hosts = '
+                      '[127.0.0.1]\nallowed_ports = [%d]\n'
+                      % self.source.port)
+        super(ImportTests, self).setUp()
+        self.first = 's3' if self.server.bucket else 'fs'
+
+    def template(self):
+        status, art = self.server.json(
+            'POST', '/v2/artifacts/heat_templates',
+            {'name': 'web-%s' % uuid.uuid4().hex[:8]})
+        self.assertEqual(201, status, art)
+        return art
+
+    def start_import(self, art, uri, stores):
+        status, _h, body = self.server.request(
+            'POST', '%s/template/import' % art['self'],
+            {'method': {'name': 'web-download', 'uri': uri},
+             'stores': stores})
+        self.assertEqual((202, b''), (status, body))
+
+    def blob(self, art):
+        return self.server.json('GET', art['self'])[1]['template']
+
+    def test_a_template_from_a_url_in_two_stores_downloads_from_either(
+            self):
+        art = self.template()
+        template = (b'heat_template_version: 2021-04-16\nresources: {}\n'
+                    + b'#' * (6 * MiB))
+        self.start_import(art, self.source.serve('t.yaml', template),
+                          [self.first, 'fs2'])
+        self.wait_for(lambda: self.blob(art)['status'] == 'active')
+        blob = self.blob(art)
+        self.assertEqual(('%s,fs2' % self.first, '', '', len(template),
+                          'application/x-yaml'),
+                         (blob['stores'],
+                          blob['os_glance_importing_to_stores'],
+                          blob['os_glance_failed_import'], blob['size'],
+                          blob['content_type']))
+        url = '%s/template' % art['self']
+        self.assertEqual(template, self.server.request('GET', url)[2])
+        # The first store loses the data: the download reads fs2.
+        name = [n for n in self.data() if n.startswith('artifact-')][0]
+        if self.server.bucket:
+            s3.client().delete_object(Bucket=self.server.bucket, Key=name)
+        else:
+            os.unlink(os.path.join(self.root, 'store', name))
+        status, _h, body = self.server.request('GET', url)
+        self.assertEqual((200, hashlib.md5(template).hexdigest()),
+                         (status, hashlib.md5(body).hexdigest()))
+        self.assertIn('store %r' % self.first, self.log_excerpt())
+
+    def test_an_import_killed_with_its_server_is_cleaned_up_after(self):
+        art = self.template()
+        self.assertEqual(204, self.server.request(
+            'PUT', '%s/template' % art['self'], b'kept', OCTETS)[0])
+        # The source sends its first bytes and then nothing.
+        self.start_import(art, self.source.url('/stall'),
+                          [self.first, 'fs2'])
+        self.wait_for(lambda: self.source.requests == ['/stall'])
+        self.assertEqual('importing', self.blob(art)['status'])
+        self.server.stop(hard=True)
+        self.restart(self.EXTRA)
+        blob = self.blob(art)
+        self.assertEqual(('active', 4, self.first), (
+            blob['status'], blob['size'], blob['stores']))
+        self.assertEqual(b'kept', self.server.request(
+            'GET', '%s/template' % art['self'])[2])
+        self.assertEqual([4], [size for name, size in self.data().items()])
+        self.assertEqual([], os.listdir(os.path.join(self.root, 'fs2')))
+
+
+class TestImportsOnFiles(ImportTests, StoreTest):
+    STORE = 'file'
+
+
+class TestImportsOnS3(ImportTests, StoreTest):
     STORE = 's3'
 
 

@@ -1012,7 +1012,7 @@ def import_data(context, type_cls, artifact_id, name, key, method,
             'this host does not share: request the import there.'
             % (name + ('/' + key if key else ''),
                staged['process'].split(':')[0]))
-    upload_id = str(uuid.uuid4())
+    upload_id = staged['upload_id'] if staged else str(uuid.uuid4())
     record = catalog.data_api().blob_import_begin(
         context, artifact_id, type_cls.name, name, key or '',
         {'upload_id': upload_id, 'method': method['name'],

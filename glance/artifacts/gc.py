@@ -5,7 +5,8 @@ One pass:
 1. cleans up uploads whose uploader died (as any request would);
 2. carries out the pending deletes that are due (delayed_delete);
 3. lists the artifact data (``artifact-<uuid>``) of every backend that
-   can be listed (file and S3, incomplete S3 multipart uploads included),
+   can be listed (file and S3, incomplete S3 multipart uploads included,
+   and the staging store of this host: staged data for imports),
    as a stream, BATCH names at a time: for each batch it then asks the
    database which of those names are in use (an index lookup per name),
    and deletes what nothing uses and is older than the grace period.
@@ -81,7 +82,9 @@ def collect(older_than, dry_run=False, force=False):
             LOG.error('Garbage collection could not carry out the pending '
                       'deletes: %s', _error(e))
             report['errors'].append('pending deletes: %s' % _error(e))
-    for backend in store.backends():
+    # And this host's staging store: staged data whose stage or import is
+    # no longer recorded (its artifact was deleted on another host, say).
+    for backend in store.backends() + [store.STAGING]:
         if store.listable(backend):
             try:
                 counts = _collect(api, admin, backend, older_than, dry_run,

@@ -728,7 +728,10 @@ class Item(object):
 
 
 def listable(backend):
-    """Whether the data of ``backend`` can be listed (file and S3)."""
+    """Whether the data of ``backend`` can be listed (file and S3; and
+    STAGING, this host's staging store)."""
+    if backend == STAGING:
+        return True
     store = _store(backend)
     return _is_s3(store) or bool(_datadirs(store))
 
@@ -738,14 +741,23 @@ def list_data(backend):
     incomplete S3 uploads included; nothing for a store that cannot be
     listed. Only data named exactly ``artifact-<uuid>`` (in a filesystem
     store, regular files, not links) is artifact data: anything else is
-    not listed, and so never deleted."""
+    not listed, and so never deleted. STAGING lists this host's staging
+    store."""
+    if backend == STAGING:
+        return _file_list(_staging_store(), _delete_staged)
     store = _store(backend)
     if _is_s3(store):
         return _s3_list(store)
-    return _file_list(backend, store)
+    return _file_list(store, lambda loc: _delete_listed(backend, loc))
 
 
-def _file_list(backend, store):
+def _delete_staged(location):
+    if not stage_delete(location):
+        raise exception.StoreUnavailable('%s was not deleted (see the '
+                                         'log)' % shown(location))
+
+
+def _file_list(store, delete):
     now = time.time()
     for directory in _datadirs(store):
         try:
@@ -764,8 +776,7 @@ def _file_list(backend, store):
                     continue
                 location = 'file://%s' % entry.path
                 yield Item(entry.name, info.st_size, now - info.st_mtime,
-                           lambda loc=location: _delete_listed(backend,
-                                                               loc))
+                           lambda loc=location: delete(loc))
 
 
 def _delete_listed(backend, location):

@@ -13,6 +13,7 @@ from oslo_config import cfg
 import sqlalchemy as sa
 
 from glance.artifacts import catalog
+from glance.artifacts import gc
 from glance.db.artifacts import models
 from tests import base as test_base
 from tests import websource
@@ -211,14 +212,15 @@ class TestStage(ImportTest):
     def test_a_dead_glance_direct_import_leaves_the_data_staged(self):
         self.stage(self.template)
         row = self.uploads()[0]
-        upload_id = str(uuid.uuid4())
+        # The import goes on under the stage's upload id.
+        upload_id = row['upload_id']
         partial = os.path.join(self._directory('fs'),
                                'artifact-' + upload_id)
         with open(partial, 'wb') as f:
             f.write(b'half')
         with self.glance.engine.begin() as conn:
             conn.execute(models.blob_uploads.update().values(
-                method='glance-direct', upload_id=upload_id, backend='fs',
+                method='glance-direct', backend='fs',
                 process='%s:999999:1.00' % catalog.this_process().split(
                     ':')[0]))
         blob = self.show()['blob1']
@@ -246,6 +248,21 @@ class TestStage(ImportTest):
                 heartbeat_at=sa.func.now(), reserved=0, method='stage'))
         self.assertIsNone(self.show()['blob1'])
         self.assertEqual(([], []), (self.staged_files(), self.uploads()))
+
+    def test_garbage_collection_keeps_staged_data_and_takes_strays(self):
+        self.stage(b'staged')
+        staged = self.staged_files()
+        stray = 'artifact-%s' % uuid.uuid4()
+        with open(os.path.join(self.staging, stray), 'wb') as f:
+            f.write(b'left by a deleted artifact')
+        report = gc.collect(0, force=True)
+        counts = report['backends']['os_glance_staging_store']
+        self.assertEqual((2, 1, 1), (counts['listed'], counts['orphans'],
+                                     counts['deleted']))
+        self.assertEqual(staged, self.staged_files())
+        self.start({'name': 'glance-direct'})
+        self.assertEqual('active', self.imported()['status'])
+        self.assertEqual(b'staged', self.data())
 
 
 class TestWebDownload(ImportTest):

@@ -1079,8 +1079,9 @@ def blob_import_begin(context, artifact_id, type_name, field, key, imp,
                       limits=None):
     """Record the import ``imp`` (upload_id, method, process, and the
     backends it writes to, in order) into the blob ``field``/``key``: of
-    its staged data (glance-direct; Conflict when none is staged or it
-    is being imported), or of data from a URL (web-download; Conflict
+    its staged data (glance-direct, under the upload id of the stage;
+    Conflict when none is staged or it is being imported), or of data
+    from a URL (web-download; Conflict
     while an upload, stage or import of the blob runs). It holds the
     staged size per backend against artifact_size_total (data from a URL
     reserves as it streams, as an upload of unknown size) and counts as
@@ -1122,6 +1123,12 @@ def blob_import_begin(context, artifact_id, type_name, field, key, imp,
                         'The data of %s is being %s.' % (name, (
                             'staged' if current.method == 'stage'
                             else 'imported')))
+                # The import goes on under the stage's upload id: what it
+                # writes and the staged data share their name, by which
+                # garbage collection sees both in use.
+                if imp['upload_id'] != current.upload_id:
+                    raise errors.Conflict('Other data was staged for %s '
+                                          'meanwhile.' % name)
                 row['reserved'] = (current.size or 0) * len(imp['backends'])
                 if quota:
                     _check_limits(quota, limits, usage,

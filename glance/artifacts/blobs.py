@@ -717,16 +717,19 @@ def _copy_all(context, type_cls, artifact_id, name, key, upload_id, row,
 
     while backend is not None:
         values = None
+        stop = False
         try:
             values = {'location': _write_copy(row, backend, upload_id, beat),
                       'backend': backend}
         except Exception as e:
             LOG.error('Copying the data of %s to store %s failed: %s: %s',
                       what, store.shown(backend), type(e).__name__, e)
+            stop = all_must_succeed
         try:
+            # Stopped, the copy ends with the copies it made.
             record, following = api.blob_copy_step(
                 admin, artifact_id, type_cls.name, name, key, upload_id,
-                values, stop=values is None and all_must_succeed)
+                values, stop=stop)
         except Exception as e:
             LOG.error('The copy of %s to store %s ended: %s: %s', what,
                       store.shown(backend), type(e).__name__, e)
@@ -741,18 +744,14 @@ def _copy_all(context, type_cls, artifact_id, name, key, upload_id, row,
                               what)
             return
         if values is not None:
-            made.append(backend)
+            made.append(values)
             LOG.info('Copied the data of %s to store %s', what,
                      store.shown(backend))
-        elif all_must_succeed:
+        elif stop:
             for done in made:
-                try:
-                    drop(admin, type_cls, artifact_id, name, key, done,
-                         reverting=True)
-                except Exception as e:
-                    LOG.error('Could not delete the copy of %s in store %s '
-                              'again (all stores had to succeed): %s: %s',
-                              what, store.shown(done), type(e).__name__, e)
+                store.delete(done['backend'], done['location'])
+            LOG.info('Deleted the copies of %s again: all stores had to '
+                     'succeed', what)
             return
         backend = following
     if made:
@@ -786,16 +785,14 @@ def _recorded(type_cls, artifact_id, name, key, backend, upload_id):
         for held in [row] + list(row.get('copies', ())))
 
 
-def drop(context, type_cls, artifact_id, name, key, backend,
-         reverting=False):
+def drop(context, type_cls, artifact_id, name, key, backend):
     """Delete the copy of the data of blob ``name`` (entry ``key``) in
     store ``backend`` (Forbidden for the only one); returns the
     artifact's API view."""
-    if not reverting:
-        record = catalog.get_record(context, type_cls, artifact_id)
-        check_drop(context, type_cls, catalog.present(type_cls, record),
-                   name, key)
-        _check_store(backend)
+    record = catalog.get_record(context, type_cls, artifact_id)
+    check_drop(context, type_cls, catalog.present(type_cls, record),
+               name, key)
+    _check_store(backend)
     record, dropped = catalog.data_api().blob_copy_drop(
         context, artifact_id, type_cls.name, name, key or '', backend,
         keep_for=catalog.kept_for())

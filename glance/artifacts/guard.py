@@ -33,8 +33,7 @@ its own service identity (``Caller.glance_api``):
   cleaning up dead uploads, garbage collection, delayed deletes,
   reading artifacts whoever owns them for cycle checks, and the steps
   of a copy of blob data to more stores that a user began (its
-  heartbeats, each copy it wrote, and deleting those copies again when
-  all stores had to succeed and one failed) (HOUSEKEEPING);
+  heartbeats, and each copy it wrote or failed to write) (HOUSEKEEPING);
 - values that only glance-api can produce, having written or read blob
   data: ``blob_upload_finish`` (the location, size and digests of the
   data it stored, and the fields it filled by inspecting that content)
@@ -71,12 +70,10 @@ HOUSEKEEPING = frozenset(('artifact_get', 'artifact_reaches',
                           'blob_upload_list',
                           'blob_upload_abort', 'blob_data_used',
                           'pending_delete_list', 'pending_delete_remove',
-                          'blob_upload_heartbeat', 'blob_copy_step',
-                          'blob_copy_drop'))
+                          'blob_upload_heartbeat', 'blob_copy_step'))
 #: Housekeeping calls that users make too, checked as theirs.
 _USERS_TOO = frozenset(('artifact_get', 'blob_upload_abort',
-                        'blob_upload_list', 'blob_upload_heartbeat',
-                        'blob_copy_drop'))
+                        'blob_upload_list', 'blob_upload_heartbeat'))
 #: Seconds that data may be kept as a pending delete: a year.
 MAX_KEEP_FOR = 366 * 24 * 3600
 #: Columns that no call writes: the data API or the registry sets them.
@@ -141,8 +138,7 @@ def check(caller, types, command, function, kwargs):
 
 def _checked_housekeeping(command, args):
     if command in ('artifact_get', 'blob_upload_abort',
-                   'blob_upload_heartbeat', 'blob_copy_step',
-                   'blob_copy_drop') or (
+                   'blob_upload_heartbeat', 'blob_copy_step') or (
             command == 'blob_upload_list' and
             args['artifact_id'] is not None):
         _uuid(args['artifact_id'])
@@ -165,14 +161,6 @@ def _checked_housekeeping(command, args):
                                     '"backend"}, both strings.')
         if not isinstance(args['stop'], bool):
             raise exception.Invalid('stop is true or false.')
-    elif command == 'blob_copy_drop':
-        # Copies that a copy made, deleted again when another store
-        # failed and all had to succeed.
-        _text(args['type_name'], 'A type name')
-        _text(args['field'], 'A field')
-        _text(args['key'], 'A key', empty=True)
-        _text(args['backend'], 'A backend')
-        args['keep_for'] = _keep_for(args['keep_for'])
     elif command == 'artifact_reaches':
         _uuid(args['start'])
         _uuid(args['goal'])

@@ -108,7 +108,8 @@ blob_copy_step(context, artifact_id, type_name, field, key, upload_id,
     The copy's write to its current backend ended: with ``values``
     (location, backend; named after the copy, in that backend) it is a
     copy of the blob's data, without it that backend failed (the blob's
-    ``failed_stores``). Then on to the next backend, or the end.
+    ``failed_stores``). Then on to the next backend, or the end; with
+    ``stop`` (all stores had to succeed) the copies it made go with it.
     Conflict when the copy was dropped or the blob's data changed.
 blob_copy_drop(context, artifact_id, type_name, field, key, backend,
                keep_for=None) -> (record, dropped data or None)

@@ -1251,6 +1251,9 @@ def blob_copy_step(context, artifact_id, type_name, field, key, upload_id,
     blob's; without, that backend failed, and is added to the blob's
     failed stores. Then the copy goes on to its next backend, or ends
     (``stop``, or none left; the backends not reached are not failed).
+    ``stop`` ends it because all stores had to succeed: the copies it
+    made are removed with it, in the same transaction (their data is the
+    caller's to delete).
     Returns (record, the backend to write to next or None). Conflict when
     the copy is no longer recorded or the blob's data changed meanwhile
     (a copy written then is the caller's to delete); Invalid unless
@@ -1295,6 +1298,10 @@ def blob_copy_step(context, artifact_id, type_name, field, key, upload_id,
         else:
             conn.execute(U.delete().where(*_upload_key(artifact_id, field,
                                                        key)))
+            if stop:
+                conn.execute(C.delete().where(
+                    *_copy_key(artifact_id, field, key),
+                    C.c.data_name == DATA_PREFIX + upload_id))
         conn.execute(A.update().where(A.c.id == artifact_id)
                      .values(updated_at=timeutils.utcnow()))
         return _get(conn, context, artifact_id, type_name), following

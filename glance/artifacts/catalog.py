@@ -128,13 +128,13 @@ def _blob_view(type_name, artifact_id, field_name, row, saving,
                                              'os_hash_value',
                                              'content_type')},
                         os_hash_algo=CONF.hashing_algorithm)
-        if stores and store.backends() != [None] and \
-                method in ('glance-direct', 'web-download'):
-            view['stores'] = ''
-            view['os_glance_importing_to_stores'] = ','.join(
-                [row['backend']] + [b for b in (
-                    row['pending_stores'] or '').split(',') if b])
-            view['os_glance_failed_import'] = ''
+        if stores and store.backends() != [None] and method:
+            importing = []
+            if method in ('glance-direct', 'web-download'):
+                importing = [row['backend']] + [b for b in (
+                    row['pending_stores'] or '').split(',') if b]
+            view.update(stores='', os_glance_failed_import='',
+                        os_glance_importing_to_stores=','.join(importing))
         return view
     view = {'status': row['status'], 'size': row['size'],
             'checksum': row['checksum'],

@@ -386,6 +386,28 @@ class TestWebDownload(ImportTest):
         self.assertEqual([], self.uploads())
         self.assertEqual(1, len(os.listdir(self._directory('fs'))))
 
+    def test_while_an_import_runs_other_writes_of_the_blob_are_409(self):
+        self.start({'name': 'web-download',
+                    'uri': self.source.url('/stall')}, stores=['fs', 'fs2'])
+        test_base.wait_for(lambda: self.source.requests == ['/stall'])
+        blob = self.show()['blob1']
+        self.assertEqual(('importing', 'fs,fs2'), (
+            blob['status'], blob['os_glance_importing_to_stores']))
+        self.assertError(409, self.start(
+            {'name': 'web-download', 'uri': self.source.serve('t', b'x')},
+            status=409), 'Another upload or import of blob1 is in progress')
+        self.assertError(409, self.start({'name': 'glance-direct'},
+                                         status=409),
+                         'An upload or import of blob1 is in progress')
+        self.assertEqual(409, self.put('/blob1', b'x').status_int)
+        self.assertEqual(409, self.stage(b'x', status=409).status_int)
+        # The source ends its response 990 bytes short.
+        self.source.release.set()
+        self.assertIsNone(self.imported())
+        self.assertEqual(([], [], []), (
+            self.uploads(), os.listdir(self._directory('fs')),
+            os.listdir(self._directory('fs2'))))
+
     def test_a_dead_web_download_is_cleaned_up_with_its_partial_data(self):
         upload_id = str(uuid.uuid4())
         partials = []

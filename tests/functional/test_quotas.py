@@ -81,6 +81,63 @@ class TestQuotaChecks(base.FunctionalTest):
              'reserved': reserved}, limits=limits)
         return upload_id
 
+    def stage(self, artifact_id, size, limits):
+        """A stage of ``size`` bytes, finished; its upload id."""
+        upload_id = str(uuid.uuid4())
+        self.api.blob_upload_begin(
+            self.context, artifact_id, 'sample_artifacts', 'blob_dict', 'k',
+            {'upload_id': upload_id, 'backend': 'os_glance_staging_store',
+             'process': 'test:1:0', 'method': 'stage'})
+        self.api.blob_stage_finish(
+            self.context, artifact_id, 'sample_artifacts', 'blob_dict', 'k',
+            upload_id, {'location': 'file:///staging/artifact-' + upload_id,
+                        'size': size, 'checksum': '0' * 32,
+                        'os_hash_value': '0' * 128,
+                        'content_type': OCTETS}, limits=limits)
+        return upload_id
+
+    def test_concurrent_stages_cannot_together_pass_the_stage_limit(self):
+        artifacts = [self.new_artifact('s%d' % i) for i in range(4)]
+        limits = {'artifact_stage_total': MiB}
+        results = _together([lambda a=a: self.stage(a, 400 * KiB, limits)
+                             for a in artifacts])
+        refused = [r for r in results if isinstance(r, errors.OverLimit)]
+        self.assertEqual(2, len(refused), results)
+        self.assertIn('Over quota: project %s holds 819200 bytes of staged '
+                      'data; 409600 bytes more would pass its '
+                      'artifact_stage_total limit of 1 MiB (1048576 bytes).'
+                      % self.project, str(refused[0]))
+        usage = self.api.project_usage(self.context)
+        # Staged data counts against the stage limit, not the size limit;
+        # each refused stage is still an upload in progress, until its
+        # uploader forgets it.
+        self.assertEqual((800 * KiB, 0, 4), (
+            usage['artifact_stage_total'], usage['artifact_size_total'],
+            usage['artifact_count_uploading']))
+
+    def test_an_import_of_staged_data_holds_its_size_per_store(self):
+        artifact = self.new_artifact('imported')
+        upload_id = self.stage(artifact, 300 * KiB, None)
+        self.api.blob_import_begin(
+            self.context, artifact, 'sample_artifacts', 'blob_dict', 'k',
+            {'upload_id': upload_id, 'method': 'glance-direct',
+             'backends': ['fs', 'fs2'], 'process': 'test:1:0'},
+            limits={'artifact_size_total': MiB,
+                    'artifact_count_uploading': 1})
+        usage = self.api.project_usage(self.context)
+        self.assertEqual((300 * KiB, 600 * KiB, 1), (
+            usage['artifact_stage_total'], usage['artifact_size_total'],
+            usage['artifact_count_uploading']))
+        other = self.new_artifact('other')
+        upload_id = self.stage(other, 300 * KiB, None)
+        self.assertRaises(errors.OverLimit, self.api.blob_import_begin,
+                          self.context, other, 'sample_artifacts',
+                          'blob_dict', 'k',
+                          {'upload_id': upload_id, 'method': 'glance-direct',
+                           'backends': ['fs', 'fs2'],
+                           'process': 'test:1:0'},
+                          limits={'artifact_size_total': MiB})
+
     def test_concurrent_creates_stop_exactly_at_the_count_limit(self):
         limits = {'artifact_count_total': 3}
         results = _together([

@@ -998,6 +998,7 @@ def import_data(context, type_cls, artifact_id, name, key, method,
                                 'name.')
     record = catalog.get_record(context, type_cls, artifact_id)
     view = catalog.present(type_cls, record)
+    limit = check_upload(context, type_cls, view, name, key, None)
     targets = _import_targets(context, type_cls, backends)
     staged = next((u for u in record['uploads'] if u['field'] == name and
                    u['key'] == (key or '') and u['method'] == 'staged'),
@@ -1018,8 +1019,7 @@ def import_data(context, type_cls, artifact_id, name, key, method,
                                             quota.COUNT_UPLOADING]))
     row = next(u for u in record['uploads'] if u['upload_id'] == upload_id)
     job = _Import(context, type_cls, artifact_id, name, key or '', row,
-                  source, all_stores_must_succeed, types, view,
-                  check_upload(context, type_cls, view, name, key, None))
+                  source, all_stores_must_succeed, types, view, limit)
     threading.Thread(target=job.run, name='artifacts-import-%s' % upload_id,
                      daemon=True).start()
     return catalog.present(type_cls, record)

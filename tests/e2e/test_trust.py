@@ -335,6 +335,37 @@ class TestRegistryRefusesWhatGlanceApiRefuses(TrustTest):
                 answer = self.nova(user, command, **kwargs)
                 self.assertRefused('Forbidden', answer, 'housekeeping')
 
+    def test_stages_are_finished_and_imports_begun_as_glance_api_would(
+            self):
+        art = self.create('member_b')
+        where = dict(artifact_id=art['id'], type_name='sample_artifacts',
+                     field='blob1', key='')
+        upload_id = str(uuid.uuid4())
+        self.assertEqual({'result': None}, self.nova(
+            'member_b', 'blob_upload_begin', upload={
+                'upload_id': upload_id, 'backend': 'os_glance_staging_store',
+                'process': 'elsewhere:1:0', 'method': 'stage'}, **where))
+        # Staged data whose location and digests nova made up.
+        answer = self.nova('member_b', 'blob_stage_finish',
+                           upload_id=upload_id, values={
+                               'location': 'file:///etc/passwd', 'size': 1,
+                               'checksum': '0' * 32,
+                               'os_hash_value': '0' * 128,
+                               'content_type': 'text/plain'}, **where)
+        self.assertRefused('Forbidden', answer,
+                           'Only glance-api finishes stages')
+        # An import of another project's artifact.
+        of_a = self.create('member_a')
+        answer = self.nova('member_b', 'blob_import_begin', imp={
+            'upload_id': str(uuid.uuid4()), 'method': 'web-download',
+            'backends': ['fs'], 'process': 'elsewhere:1:0'},
+            **dict(where, artifact_id=of_a['id']))
+        self.assertRefused('NotFound', answer)
+        self.assertEqual([('stage', upload_id)], [
+            (r['method'], r['upload_id']) for r in self.registry_rows(
+                'select method, upload_id from ga_blob_uploads where '
+                'artifact_id in (:b, :a)', b=art['id'], a=of_a['id'])])
+
     def test_copies_are_asked_by_admins_and_stepped_by_glance_api(self):
         art = self.create('member_b')
         self.upload('member_b', art, b'data of B')

@@ -96,6 +96,17 @@ def _backend(context, type_cls, requested):
             CONF.artifacts.default_backend or store.default_backend())
 
 
+def _check_declared(content_type, md5, os_hash_value):
+    """The digests (lowercase) that the client declared for its data,
+    once they and its media type are well formed."""
+    if content_type is not None and not MEDIA_TYPE.fullmatch(content_type):
+        raise exception.Invalid('Invalid content type %r of the data'
+                                % content_type[:200])
+    return (_check_digest('Content-MD5', md5, MD5_HEX_LENGTH),
+            _check_digest('The expected %s hash' % CONF.hashing_algorithm,
+                          os_hash_value))
+
+
 def _check_digest(name, value, length=None):
     if value is not None and not (HEX.fullmatch(value) and
                                   (length is None or len(value) == length)):
@@ -313,12 +324,7 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
     (entry ``key`` of a blob dict); ``size`` is None when not declared.
     ``types`` are the enabled types, for the references an inspector
     fills."""
-    if content_type is not None and not MEDIA_TYPE.fullmatch(content_type):
-        raise exception.Invalid('Invalid content type %r of the data'
-                                % content_type[:200])
-    md5 = _check_digest('Content-MD5', md5, MD5_HEX_LENGTH)
-    os_hash_value = _check_digest('The expected %s hash' %
-                                  CONF.hashing_algorithm, os_hash_value)
+    md5, os_hash_value = _check_declared(content_type, md5, os_hash_value)
     limit, backend, upload_id, limits, artifact = _begin(
         context, type_cls, artifact_id, name, key, size, backend)
     key = key or ''
@@ -339,17 +345,8 @@ def upload(context, type_cls, artifact_id, name, key, body, size,
             writer.abort()
             raise
         location, written, checksum, multihash = writer.finish()
-        if size is not None and written != size:
-            raise exception.Invalid('The request declared %d bytes but '
-                                    'sent %d.' % (size, written))
-        if md5 is not None and md5 != checksum:
-            raise exception.Invalid(
-                'Content-MD5 %s does not match the data received (%s); '
-                'nothing was kept.' % (md5, checksum))
-        if os_hash_value is not None and os_hash_value != multihash:
-            raise exception.Invalid(
-                'The expected %s hash does not match the data received; '
-                'nothing was kept.' % CONF.hashing_algorithm)
+        _check_received(size, written, md5, checksum, os_hash_value,
+                        multihash)
         changes = inspection.at_upload(
             context, type_cls, name, key,
             {'size': written, 'backend': backend, 'location': location},
@@ -842,12 +839,7 @@ def stage(context, type_cls, artifact_id, name, key, body, size,
     glance-direct import of blob ``name`` (entry ``key``) will make the
     blob's, checked as an upload is; returns the artifact's API view."""
     check_method('glance-direct')
-    if content_type is not None and not MEDIA_TYPE.fullmatch(content_type):
-        raise exception.Invalid('Invalid content type %r of the data'
-                                % content_type[:200])
-    md5 = _check_digest('Content-MD5', md5, MD5_HEX_LENGTH)
-    os_hash_value = _check_digest('The expected %s hash' %
-                                  CONF.hashing_algorithm, os_hash_value)
+    md5, os_hash_value = _check_declared(content_type, md5, os_hash_value)
     limit, _backend_name, upload_id, _limits, artifact = _begin(
         context, type_cls, artifact_id, name, key, size, None, staging=True)
     key = key or ''

@@ -682,18 +682,31 @@ def _blob_upload_list(call, artifact_id):
     return {'artifact_id': artifact_id}
 
 
+def _stored_values(call, what, artifact_id, type_name, field, key,
+                   values, staged=False):
+    """(type, view) of the artifact whose blob gets ``values``: the data
+    glance-api stored (a finished upload, or ``staged`` data), from
+    glance-api only."""
+    if not call.glance_api:
+        raise exception.Forbidden(
+            'Only glance-api finishes %s: the location and digests of the '
+            'data are the ones it stored.' % what)
+    if not isinstance(values, dict):
+        raise exception.Invalid('values is an object.')
+    found = _blob(call, artifact_id, field, key,
+                  _count(values.get('size'), 'size'), type_name)
+    # Staged data has no status nor algorithm of its own (they are the
+    # blob's once it is imported).
+    _blob_values(dict(values, status='active', os_hash_algo='')
+                 if staged else values)
+    return found
+
+
 def _blob_upload_finish(call, artifact_id, type_name, field, key,
                         upload_id, values, keep_for, changes, copies,
                         failed_stores):
-    if not call.glance_api:
-        raise exception.Forbidden(
-            'Only glance-api finishes uploads: the location and digests of '
-            'blob data are the ones it stored.')
-    if not isinstance(values, dict):
-        raise exception.Invalid('values is an object.')
-    type_cls, view = _blob(call, artifact_id, field, key,
-                           _count(values.get('size'), 'size'), type_name)
-    _blob_values(values)
+    type_cls, view = _stored_values(call, 'uploads', artifact_id,
+                                    type_name, field, key, values)
     new = None
     if changes is not None:
         inspected = _fields(type_cls, changes,
@@ -711,15 +724,9 @@ def _blob_upload_finish(call, artifact_id, type_name, field, key,
 
 def _blob_stage_finish(call, artifact_id, type_name, field, key,
                        upload_id, values, limits):
-    if not call.glance_api:
-        raise exception.Forbidden(
-            'Only glance-api finishes stages: the location and digests of '
-            'staged data are the ones it stored.')
-    if not isinstance(values, dict):
-        raise exception.Invalid('values is an object.')
-    _type_cls, view = _blob(call, artifact_id, field, key,
-                            _count(values.get('size'), 'size'), type_name)
-    _blob_values(dict(values, status='active', os_hash_algo=''))
+    _type_cls, view = _stored_values(call, 'stages', artifact_id,
+                                     type_name, field, key, values,
+                                     staged=True)
     return {'artifact_id': artifact_id, 'type_name': type_name,
             'field': field, 'key': key,
             'upload_id': _uuid(upload_id, 'An upload id'), 'values': values,

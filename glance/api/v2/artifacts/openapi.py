@@ -303,8 +303,8 @@ OPERATIONS = {
         parameters=UPLOAD_HEADERS, variants=('stage_blob',)),
     'stage_blob': Operation(
         'Stage data for a glance-direct import of a blob (of a drafted '
-        'artifact) in Glance\'s staging store; the blob shows it as '
-        '"uploading" until it is imported.',
+        'artifact) in Glance\'s staging store; the blob is uploading '
+        'until the data is imported.',
         {204: ('Staged and verified.', None, {})},
         errors=(403, 408, 409, 411, 413, 415, 503),
         body={'application/octet-stream': {'type': 'string',

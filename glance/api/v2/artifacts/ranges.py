@@ -24,6 +24,13 @@ def _number(digits):
     return int(digits) if len(digits) <= _MAX_DIGITS else 2 ** 64
 
 
+def _less(digits, other):
+    """Whether one decimal number is less than another, however long
+    (the numbers beyond any size keep their order)."""
+    a, b = digits.lstrip('0'), other.lstrip('0')
+    return (len(a), a) < (len(b), b)
+
+
 def byte_range(header, size):
     """(start, end) of the bytes to send (end exclusive) for a Range
     header and data of ``size`` bytes; None for all the data;
@@ -47,7 +54,7 @@ def byte_range(header, size):
             raise Unsatisfiable()
         return max(size - length, 0), size
     start = _number(first)
-    if last and _number(last) < start:
+    if last and _less(last, first):
         return None             # invalid, so ignored
     if start >= size:
         raise Unsatisfiable()

@@ -945,7 +945,8 @@ def blob_upload_finish(context, artifact_id, type_name, field, key,
                 artifact_id=artifact_id, field=field, key=key,
                 created_at=now, updated_at=now, **values))
         else:
-            # The new data has no copies: the old data's go with it.
+            # The old data's copies go with it (the new data's copies are
+            # an import's, below).
             conn.execute(b.update().where(*where)
                          .values(updated_at=now, **values))
             conn.execute(C.delete().where(*_copy_key(artifact_id, field,

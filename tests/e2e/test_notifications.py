@@ -321,6 +321,24 @@ class TestNotifications(NotificationTest):
         self.assertEqual((0, None), (messages[2]['payload']['bytes_sent'],
                                      messages[2]['payload']['range']))
 
+    def test_an_import_of_staged_data_sends_an_upload_event_when_done(self):
+        art, _rid = self.create(self.owner)
+        status, _h, body = self.call('PUT', art['self'] + '/blob1/stage',
+                                     self.owner, b'staged data',
+                                     **{'Content-Type': DATA})
+        self.assertEqual(204, status, body)
+        status, _h, body = self.call(
+            'POST', art['self'] + '/blob1/import', self.owner,
+            {'method': {'name': 'glance-direct'}})
+        self.assertEqual(202, status, body)
+        messages = self.rabbit.wait(2)
+        self.assertEqual(['artifact.create', 'artifact.upload'],
+                         [m['event_type'] for m in messages])
+        blob = messages[1]['payload']['blob']
+        self.assertEqual(('blob1', 11, 'active'), (
+            blob['field'], blob['size'],
+            messages[1]['payload']['artifact']['blob1']['status']))
+
 
 class TestDisabledNotifications(NotificationTest):
     """A group (artifact.member) and an exact name (artifact.upload)."""

@@ -17,6 +17,7 @@ from glance.artifacts import gc
 from glance.db.artifacts import models
 from tests import base as test_base
 from tests import websource
+from tests.functional import samples
 from tests.functional import test_blobs
 
 CONF = cfg.CONF
@@ -428,3 +429,32 @@ class TestWebDownload(ImportTest):
         self.assertEqual([], self.uploads())
         self.assertEqual([False, False], [os.path.exists(p)
                                           for p in partials])
+
+
+class TestImportInspection(ImportTest):
+    """Content inspection applies to imported data as to uploads."""
+
+    def setUp(self):
+        super(TestImportInspection, self).setUp()
+        self.override('inspect_content', True, group='artifacts')
+        self.art = self.create('heat_templates', name='imported')
+        self.url = self.art['self']
+
+    def test_an_imported_template_fills_its_fields(self):
+        self.start({'name': 'web-download',
+                    'uri': self.source.serve('t', samples.HOT.encode())},
+                   path='/template')
+        self.assertEqual('active', self.imported('template')['status'])
+        shown = self.show()
+        self.assertEqual(('2021-04-16', 'A web server and its port'),
+                         (shown['template_version'],
+                          shown['template_description']))
+
+    def test_a_staged_template_that_is_no_template_fails_its_import(self):
+        self.stage(b'heat_template_version: 2012-12-12\n',
+                   path='/template')
+        self.start({'name': 'glance-direct'}, path='/template')
+        self.assertIsNone(self.imported('template'))
+        self.assertEqual(([], []), (self.uploads(), self.staged_files()))
+        self.assertEqual([], os.listdir(self._directory('fs')))
+        self.assertIsNone(self.show()['template_version'])

@@ -105,11 +105,14 @@ def use_s3(conf, bucket, part_mib=5):
 
 
 def sync_databases(confdir, glance_tables=True, artifacts_tables=True,
-                   conf_name='glance-api.conf'):
+                   conf_name='glance-api.conf', image_index=False):
     """Migrate the database of ``confdir``'s ``conf_name`` as
     glance-manage and glance-artifacts-manage ``db sync`` do: Glance's
-    tables and ours, or one of the two. A new database is a copy of a
-    template the tools migrated once (tests/databases.py)."""
+    tables and ours, or one of the two; with ``image_index`` (a
+    glance-api in registry mode), Glance's tables and the index of
+    Glance's images that glance-artifacts-manage makes beside them. A
+    new database is a copy of a template the tools migrated once
+    (tests/databases.py)."""
     if not (glance_tables or artifacts_tables):
         return
     conf = os.path.join(confdir, conf_name)
@@ -121,7 +124,7 @@ def sync_databases(confdir, glance_tables=True, artifacts_tables=True,
     tools = []
     if glance_tables:
         tools.append('glance-manage')
-    if artifacts_tables:
+    if artifacts_tables or image_index:
         tools.append('glance-artifacts-manage')
 
     def migrate(target):
@@ -139,7 +142,8 @@ def sync_databases(confdir, glance_tables=True, artifacts_tables=True,
 
     databases.clone_migrated(
         url, (('glance',) if glance_tables else ()) +
-        (('artifacts',) if artifacts_tables else ()), migrate)
+        (('artifacts',) if artifacts_tables else ()) +
+        (('image-index',) if image_index else ()), migrate)
 
 
 def identity(project=None, roles=('reader', 'member'), user=None):

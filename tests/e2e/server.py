@@ -95,7 +95,9 @@ class Server(object):
     def sync(self, glance_tables=True):
         """Create the tables glance-api uses (ours only in direct mode)."""
         base.sync_databases(self.confdir, glance_tables=glance_tables,
-                            artifacts_tables=self.registry is None)
+                            artifacts_tables=self.registry is None,
+                            image_index=self.registry is not None and
+                            glance_tables)
 
     def start(self, timeout=60, expect_failure=False, env=None):
         env = dict(os.environ, OS_GLANCE_CONFIG_DIR=self.confdir,

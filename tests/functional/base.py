@@ -61,7 +61,8 @@ class _Glance(object):
             self.confdir = base.write_env(
                 self.root, extra=self.registry.api_options(),
                 s3_bucket=self.bucket, more_stores=MORE_STORES)
-            base.sync_databases(self.confdir, artifacts_tables=False)
+            base.sync_databases(self.confdir, artifacts_tables=False,
+                                image_index=True)
         else:
             self.confdir = base.write_env(self.root, database=self.database,
                                           s3_bucket=self.bucket,

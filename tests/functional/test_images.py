@@ -650,15 +650,13 @@ class TestImageVersionIndex(ImagesTest):
     in the next list; a change committed late (within LAG of its
     updated_at) is still read; while the index is behind, lists are
     computed from Glance's tables and say the same. In registry mode
-    glance-api computes them always (its Glance database holds none of
-    our tables): the lists here hold in both, and the index's own
-    entries are checked where there is one."""
+    the index is in Glance's database too (glance-artifacts-manage db
+    sync with glance-api's configuration makes it there, and only it)."""
 
     def setUp(self):
         super(TestImageVersionIndex, self).setUp()
         from glance.db.artifacts import image_versions
         self.index = image_versions
-        self.indexed = registry.mode() != 'registry'
 
     def latest(self, who=OWNER, query='&sort=name:asc'):
         body = self.get(IMAGES + '?version=latest&limit=100' + query, who)
@@ -703,8 +701,6 @@ class TestImageVersionIndex(ImagesTest):
             'DELETE', '/v2/images/%s' % a2['id'], identity=OWNER).status_int)
         self.assertEqual([('ix-app', '3.0.0-rc.1'), ('ix-base', '1.0.0')],
                          self.latest())
-        if not self.indexed:
-            return
         self.assertEqual(
             {a1['id']: ('ix-app', images._python_key('3.0.0-rc.1')),
              # Glance deleted its properties with it.
@@ -717,8 +713,7 @@ class TestImageVersionIndex(ImagesTest):
         # committed (or a host whose clock is behind): the next refresh
         # reads it although an earlier one passed that time.
         image = self.image(name='ix-late', artifact_version='1.0.0')
-        if self.indexed:
-            self.entries([image['id']])
+        self.entries([image['id']])
         from glance.db.sqlalchemy import models as glance_models
         table = glance_models.Image.__table__
         earlier = (datetime.datetime.utcnow() -
@@ -728,10 +723,9 @@ class TestImageVersionIndex(ImagesTest):
                          .values(name='ix-later', updated_at=earlier))
         self.assertEqual([('ix-later', '1.0.0')],
                          self.latest(query='&name=ix-later'))
-        if self.indexed:
-            self.assertEqual(
-                {image['id']: ('ix-later', images._python_key('1.0.0'))},
-                self.entries([image['id']]))
+        self.assertEqual(
+            {image['id']: ('ix-later', images._python_key('1.0.0'))},
+            self.entries([image['id']]))
 
     def test_while_the_index_is_behind_lists_are_computed_alike(self):
         # Names that MariaDB's collation of Glance's names would take for
@@ -756,9 +750,6 @@ class TestImageVersionIndex(ImagesTest):
             return (sorted(self.latest(query=query), key=repr),
                     [a['version'] for a in order['artifacts']])
 
-        if not self.indexed:
-            self.assertEqual((expected_latest, expected_order), lists())
-            return
         # More changes within the margin than a refresh reads: the index
         # cannot be brought up to date, and lists are computed.
         self.useFixture(fixtures.MonkeyPatch(

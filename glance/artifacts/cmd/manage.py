@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from glance.artifacts import config  # noqa: F401  (registers options)
 from glance.db.artifacts import migration
+from glance.db.artifacts import models
 
 CONF = cfg.CONF
 db_options.set_defaults(CONF)
@@ -38,11 +39,21 @@ def _engine():
 
 def db_sync():
     """Create or upgrade the glance-artifacts tables (idempotent), and
-    index Glance's images by name and version."""
+    index Glance's images by name and version. With glance-api's
+    configuration in registry mode, whose database is Glance's and holds
+    none of the artifacts' tables (the registry's does), only the index
+    of Glance's images is made there."""
     engine = _engine()
-    migration.upgrade(engine)
-    print('glance-artifacts database is at revision %s'
-          % migration.current(engine))
+    if CONF.artifacts.data_api == 'registry':
+        migration.upgrade_image_index(engine)
+        print('the index of Glance\'s images is at revision %s (registry '
+              'mode: the artifacts\' tables are in the registry\'s '
+              'database)' % migration.current(
+                  engine, models.INDEX_VERSION_TABLE))
+    else:
+        migration.upgrade(engine)
+        print('glance-artifacts database is at revision %s'
+              % migration.current(engine))
     if not sa.inspect(engine).has_table('images'):
         return    # Glance's own tables come later (glance-manage db sync)
     from glance.db.artifacts import image_versions
@@ -58,7 +69,14 @@ def db_sync():
 
 
 def db_version():
-    """Print the applied glance-artifacts revision."""
+    """Print the applied glance-artifacts revision (in registry mode,
+    with glance-api's configuration: that of the index of Glance's
+    images)."""
+    if CONF.artifacts.data_api == 'registry':
+        current = migration.current(_engine(), models.INDEX_VERSION_TABLE)
+        print(current if current is not None else
+              'None (the index of Glance\'s images is not created yet)')
+        return
     current = migration.current(_engine())
     print(current if current is not None else
           'None (the glance-artifacts tables are not created yet)')

@@ -39,7 +39,9 @@ Entries of images that Glance purged from its tables stay: lists join
 
 import datetime
 import logging
+import time
 
+from oslo_config import cfg
 from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 import sqlalchemy as sa
@@ -51,6 +53,7 @@ from glance.db.artifacts import images
 from glance.db.artifacts import models
 from glance.db.artifacts import sqlalchemy_api
 
+CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 #: How long after the ``updated_at`` of a change it may become visible
@@ -167,6 +170,29 @@ def _pass(engine, batch):
                 S.c.id == 1, S.c.filled == state.filled).values(**values))
     return (done and state.filled, values.get('filled', state.filled),
             state.filled, len(rows))
+
+
+#: Seconds before a glance-api in registry mode looks again for an index
+#: it did not find.
+LOOK_AGAIN = 60
+_found = {}
+
+
+def available(engine):
+    """Whether Glance's database has the index: always in direct mode
+    (the artifacts' migrations make it); in registry mode once
+    ``glance-artifacts-manage db sync`` ran with glance-api's
+    configuration (index_migrations), which is looked for again every
+    LOOK_AGAIN seconds until it is there."""
+    if CONF.artifacts.data_api == 'sqlalchemy':
+        return True
+    now = time.monotonic()
+    if now < _found.get(engine.url, (False, 0))[1]:
+        return _found[engine.url][0]
+    there = sa.inspect(engine).has_table(S.name)
+    _found[engine.url] = (there, float('inf') if there
+                          else now + LOOK_AGAIN)
+    return there
 
 
 def refresh(engine):

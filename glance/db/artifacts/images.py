@@ -647,9 +647,9 @@ def image_list(context, filters=(), sorts=(), limit=25, marker=None,
     from glance.db.artifacts import image_versions
     by_version = latest or any(s['where'] == 'column' and
                                s['column'] == 'version_key' for s in sorts)
-    # In registry mode glance-api holds no credentials for our tables:
-    # versions are computed there.
-    indexed = (by_version and CONF.artifacts.data_api == 'sqlalchemy' and
+    # Without the index (in registry mode before db sync made it in
+    # Glance's database), versions are computed.
+    indexed = (by_version and image_versions.available(get_engine()) and
                image_versions.refresh(get_engine()))
     with get_engine().connect() as conn:
         columns = _Columns(conn, image_versions.G if indexed else None)

@@ -2,6 +2,11 @@
 
 Our revisions live in glance/db/artifacts/migrations and are tracked in a
 version table of our own (ga_alembic_version), apart from Glance's.
+
+In registry mode, glance-api's database (Glance's) holds none of the
+artifacts' tables, only the index of Glance's images by version that
+glance-api keeps beside them: its revisions live in
+glance/db/artifacts/index_migrations, tracked in ga_image_index_version.
 """
 
 import os
@@ -14,11 +19,13 @@ from alembic import script
 from glance.db.artifacts import models
 
 SCRIPT_LOCATION = os.path.join(os.path.dirname(__file__), 'migrations')
+INDEX_SCRIPT_LOCATION = os.path.join(os.path.dirname(__file__),
+                                     'index_migrations')
 
 
-def _config(connection):
+def _config(connection, location=SCRIPT_LOCATION):
     cfg = alembic_config.Config()
-    cfg.set_main_option('script_location', SCRIPT_LOCATION)
+    cfg.set_main_option('script_location', location)
     cfg.attributes['connection'] = connection
     return cfg
 
@@ -96,11 +103,20 @@ def _sqlite_statistics(connection):
     connection.exec_driver_sql('ANALYZE sqlite_master')    # reloads them
 
 
-def current(engine):
+def upgrade_image_index(engine):
+    """Bring the index of Glance's images in Glance's database (registry
+    mode) to its head; idempotent."""
+    with engine.begin() as connection:
+        command.upgrade(_config(connection, INDEX_SCRIPT_LOCATION), 'head')
+        if connection.dialect.name == 'sqlite':
+            _sqlite_statistics(connection)
+
+
+def current(engine, version_table=models.VERSION_TABLE):
     """The applied revision, or None on an empty database."""
     with engine.connect() as connection:
         ctx = migration.MigrationContext.configure(
-            connection, opts={'version_table': models.VERSION_TABLE})
+            connection, opts={'version_table': version_table})
         return ctx.get_current_revision()
 
 

@@ -19,6 +19,9 @@ MYSQL = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4',
          'mysql_collate': 'utf8mb4_bin'}
 
 VERSION_TABLE = 'ga_alembic_version'
+# The version table of the index of Glance's images that a glance-api in
+# registry mode keeps in Glance's database (index_migrations).
+INDEX_VERSION_TABLE = 'ga_image_index_version'
 NAME_MAX = 255
 VERSION_MAX = 128
 VERSION_KEY_MAX = 2 * VERSION_MAX + 16

@@ -731,7 +731,14 @@ def listable(backend):
     """Whether the data of ``backend`` can be listed (file and S3; and
     STAGING, this host's staging store)."""
     if backend == STAGING:
-        return True
+        # Only when there is a staging directory on this host (Glance
+        # warns at start-up when there is none).
+        try:
+            return any(os.path.isdir(d)
+                       for d in _datadirs(_staging_store()))
+        except Exception as e:
+            LOG.warning('The staging store cannot be listed: %s', e)
+            return False
     store = _store(backend)
     return _is_s3(store) or bool(_datadirs(store))
 

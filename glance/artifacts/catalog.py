@@ -168,7 +168,8 @@ def present(type_cls, record):
     by_field = {}
     for row in record['properties']:
         by_field.setdefault(row['name'], []).append(row)
-    # An upload in progress shows as "saving" until it ends; a copy to
+    # An upload in progress shows as "saving" until it ends (staged data
+    # and an import as "uploading" and "importing"); a copy to
     # more stores shows where it is copying to.
     entries = {(r['field'], r['key']): (r, False) for r in record['blobs']}
     copying = {}

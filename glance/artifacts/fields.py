@@ -701,8 +701,12 @@ class Blob(Field):
         return {'type': 'object', 'readOnly': True,
                 'x-max-size': self.max_size,
                 'properties': {
+                    # saving: an upload runs; uploading: data is staged
+                    # (or being staged) for a glance-direct import;
+                    # importing: an import runs (as images' statuses).
                     'status': {'type': 'string',
-                               'enum': ['saving', 'active']},
+                               'enum': ['saving', 'uploading', 'importing',
+                                        'active']},
                     'size': {'type': ['integer', 'null']},
                     'checksum': {'type': ['string', 'null']},
                     'os_hash_algo': {'type': ['string', 'null']},

@@ -199,6 +199,29 @@ class TestLimits(QuotaTest):
         code, shown = self.call('GET', art['self'])
         self.assertEqual(['half'], sorted(shown['blob_dict']))
 
+    def test_staged_data_is_limited_by_artifact_stage_total(self):
+        self.keystone.set_project_limit(self.project['project_id'],
+                                        'artifact_stage_total', 1)
+        art = self.create('staged')
+        url = '%s/%s/blob_dict/' % (S, art['id'])
+        code, body = self.call('PUT', url + 'a/stage', b's' * (MiB // 2))
+        self.assertEqual(204, code, body)
+        code, body = self.call('PUT', url + 'b/stage', b's' * (MiB // 2 + 1))
+        self.assertEqual(413, code, body)
+        self.assertIn('Over quota: project %s holds 524288 bytes of staged '
+                      'data; 524289 bytes more would pass its '
+                      'artifact_stage_total limit of 1 MiB (1048576 bytes).'
+                      % self.project['project_id'], body['message'])
+        usage = self.usage()
+        self.assertEqual(
+            (MiB // 2, 0.5, 1, 0),
+            (usage['artifact_stage_total']['usage_bytes'],
+             usage['artifact_stage_total']['usage'],
+             usage['artifact_stage_total']['limit'],
+             usage['artifact_size_total']['usage_bytes']))
+        self.assertEqual(['a'], sorted(self.call(
+            'GET', '%s/%s' % (S, art['id']))[1]['blob_dict']))
+
     def test_uploads_in_progress_are_limited(self):
         self.keystone.set_registered_limit('artifact_count_uploading', 1)
         first, second = self.create('first'), self.create('second')

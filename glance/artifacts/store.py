@@ -30,7 +30,9 @@ garbage collector) therefore first checks, with ``check_location``, that
 what it is about to touch is artifact data of a backend of artifacts:
 
 - the backend is one of ``backends()`` (Glance's reserved
-  ``os_glance_*`` stores are not);
+  ``os_glance_*`` stores are not; staged data, in Glance's staging store,
+  is touched only by the ``stage_*`` functions, with the checks of a
+  filesystem backend below);
 - the data is named exactly ``artifact-<uuid>``, with a lowercase UUID as
   ``str(uuid.uuid4())`` gives, and a location has no query string,
   fragment or control character;

@@ -414,21 +414,35 @@ def data_elsewhere(context, type_cls, artifact_id, name, key):
     return '/v2/%s/%s/file' % (type_cls.name, artifact_id)
 
 
-def read(context, artifact, row, part, destination_ip):
-    """Iterator over the data of a blob row of ``artifact`` (its API
+def read(context, artifact, row, part, destination_ip, send_file=None):
+    """Response body of the data of a blob row of ``artifact`` (its API
     view): all of it, or the bytes [start, end) of ``part``, exactly as
     many as the response promises in Content-Length. The store is asked
     now, so that its errors come before the response starts. Once the
-    last byte is out, artifact.send is notified."""
+    last byte is out, artifact.send is notified.
+
+    ``send_file`` (edge.file_sender), when the WSGI server can send a
+    file itself: used when the first store in read order is a
+    filesystem store whose file holds exactly the blob's size (the other
+    copies are not needed then: a file that is there and whole is read
+    by the kernel, not by glance_store)."""
     start, end = part or (0, row['size'])
-    data = iter(())
-    if end > start:
-        data = _from_any_store(row, start, end - start)
     sent = functools.partial(
         notifier.notify, context, 'artifact.send', artifact,
         blob=notifier.blob_info(row), bytes_sent=end - start,
         range=list(part) if part else None, destination_ip=destination_ip)
-    return _exactly(data, end - start, row, sent)
+    if end == start:
+        return _exactly(iter(()), 0, row, sent)
+    if send_file is not None:
+        backend, location = _in_read_order(row)[0]
+        try:
+            file = store.open_file(backend, location, row['size'])
+        except exception.LocationRefused:
+            file = None     # refused and logged; _from_any_store says so
+        if file is not None:
+            return send_file(file, start, end - start, sent)
+    return _exactly(_from_any_store(row, start, end - start), end - start,
+                    row, sent)
 
 
 def delete_every_copy(row):

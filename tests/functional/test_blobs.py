@@ -5,10 +5,13 @@ import hashlib
 import io
 import os
 import uuid
+import wsgiref.util
 
 import fixtures
+from gunicorn.http import wsgi as gunicorn_wsgi
 from oslo_config import cfg
 import sqlalchemy as sa
+import webob
 
 from glance.artifacts import catalog
 from glance.artifacts import gc
@@ -406,6 +409,67 @@ class TestDownload(BlobTest):
         self.assertEqual(204, self.request('DELETE', self.url).status_int)
         self.assertEqual([], self.stored())
         self.assertEqual(0, self.count_rows(models.blobs))
+
+
+class TestServerSendsFiles(BlobTest):
+    """Under gunicorn, whose file_wrapper sends a window of a file exactly
+    (edge.file_sender), a blob whose file is in a filesystem store goes to
+    the server as that file: the server sends it (sendfile). The bytes on
+    the wire under a real gunicorn: tests.e2e.test_blobs."""
+
+    def setUp(self):
+        super(TestServerSendsFiles, self).setUp()
+        self.data = os.urandom(300000)
+        resp = self.put('/blob1', self.data,
+                        headers={'x-openstack-artifact-store': 'fs2'})
+        self.assertEqual(204, resp.status_int, resp.text)
+        [name] = os.listdir(self._directory('fs2'))
+        self.path = os.path.join(self._directory('fs2'), name)
+
+    def get(self, wrapper=gunicorn_wsgi.FileWrapper, headers=None,
+            blob='/blob1'):
+        req = webob.Request.blank(self.url + blob,
+                                  environ={'wsgi.file_wrapper': wrapper},
+                                  headers=headers or {})
+        return req.get_response(self.glance.apps[''])
+
+    def test_a_file_store_blob_reaches_gunicorn_as_its_file(self):
+        stored = os.stat(self.path)
+        for headers, part in (({}, self.data),
+                              ({'Range': 'bytes=1000-1999'},
+                               self.data[1000:2000]),
+                              ({'Range': 'bytes=-5'}, self.data[-5:])):
+            resp = self.get(headers=headers)
+            self.assertIsInstance(resp.app_iter, gunicorn_wsgi.FileWrapper)
+            sent = os.fstat(resp.app_iter.filelike.fileno())
+            self.assertEqual((stored.st_dev, stored.st_ino),
+                             (sent.st_dev, sent.st_ino))
+            self.assertEqual((str(len(part)), part),
+                             (resp.headers['Content-Length'], resp.body))
+
+    def test_a_blob_in_another_store_goes_through_glance_store(self):
+        # The default store: S3 with GA_TEST_STORE=s3, else a file store.
+        self.assertEqual(204, self.put('/blob_dict/k', b'data').status_int)
+        resp = self.get(blob='/blob_dict/k')
+        self.assertEqual(not self.glance.bucket,
+                         isinstance(resp.app_iter, gunicorn_wsgi.FileWrapper))
+        self.assertEqual(b'data', resp.body)
+
+    def test_a_file_of_another_size_is_read_as_before_and_ends_early(self):
+        os.truncate(self.path, 1000)
+        resp = self.get()
+        self.assertNotIsInstance(resp.app_iter, gunicorn_wsgi.FileWrapper)
+        self.assertEqual('300000', resp.headers['Content-Length'])
+        self.assertRaises(Exception, lambda: resp.body)
+
+    def test_other_servers_file_wrappers_are_not_used(self):
+        # uWSGI's sends the whole file whatever the range; wsgiref's
+        # stands for any other server's.
+        resp = self.get(wrapper=wsgiref.util.FileWrapper,
+                        headers={'Range': 'bytes=10-19'})
+        self.assertNotIsInstance(resp.app_iter, wsgiref.util.FileWrapper)
+        self.assertEqual((206, self.data[10:20]),
+                         (resp.status_int, resp.body))
 
 
 class TestBackends(BlobTest):

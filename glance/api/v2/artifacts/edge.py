@@ -14,6 +14,10 @@ otherwise the WSGI server reads what is left of the body, or waits for
 the client to close, with a thread of its own, and a client that keeps
 such connections open holds the server's threads with requests that were
 already refused.
+
+``file_sender`` lets the WSGI server send a blob's file itself
+(``wsgi.file_wrapper``, sendfile) where the server sends exactly the bytes
+asked for and tells how far it got.
 """
 
 import contextlib
@@ -232,8 +236,10 @@ def serve(app, environ, start_response):
     environ['wsgi.input'] = body
     http1 = environ.get('SERVER_PROTOCOL') in ('HTTP/1.0', 'HTTP/1.1')
     closing = []
+    started = []
 
     def start(status, headers, exc_info=None):
+        started.append(True)
         if http1 and not body.ended:
             closing.append(True)
             headers = list(headers) + [('Connection', 'close')]
@@ -243,7 +249,10 @@ def serve(app, environ, start_response):
         if closing:
             end_connection(environ, body)
 
-    return _ThenEnd(app(environ, start), then)
+    result = app(environ, start)
+    if started and not closing:
+        return result   # as it is: a file_wrapper must reach the server
+    return _ThenEnd(result, then)
 
 
 class _ThenEnd(object):
@@ -263,6 +272,82 @@ class _ThenEnd(object):
                 self._app_iter.close()
         finally:
             self._then()
+
+
+def file_sender(environ):
+    """``send(file, offset, length, sent)``: a response body with which
+    the WSGI server itself sends ``length`` bytes of the open ``file``
+    from ``offset`` (``wsgi.file_wrapper``: sendfile, the bytes never pass
+    through Python) and then calls ``sent()``, once all of them are out;
+    or None when this server cannot be trusted to do exactly that.
+
+    Only gunicorn's file_wrapper is used: it sends from the file's
+    position as many bytes as the response's Content-Length with
+    ``socket.sendfile``, which leaves the file at the byte it reached even
+    when the client goes away (how a download broken off is told from a
+    whole one), and where it cannot send a file (TLS) it reads it
+    instead. uWSGI's sends the whole file from its first byte, whatever
+    the position and Content-Length, and does not say how far it got;
+    other servers are not known to do better. For them the data goes
+    through Python as before (``None``).
+    """
+    wrapper = environ.get('wsgi.file_wrapper')
+    if not (isinstance(wrapper, type) and
+            wrapper.__module__.startswith('gunicorn.')):
+        return None
+    return functools.partial(_send_file, wrapper)
+
+
+SEND_BLOCK = 64 * 1024      # what the server reads at a time without sendfile
+
+
+def _send_file(wrapper, file, offset, length, sent):
+    return wrapper(_Window(file, offset, length, sent), SEND_BLOCK)
+
+
+class _Window(object):
+    """The bytes [offset, offset + length) of an open file, for a
+    server's file_wrapper: its descriptor is at ``offset`` (sendfile
+    starts there), ``read`` ends at the window's end, and ``seek`` notes
+    the byte the server reached (``socket.sendfile`` seeks there when it
+    stops, sent or not). ``sent()`` is called on ``close`` if the server
+    went through the whole window: sendfile reached its end, or a read
+    found nothing more after it (the server reads again only once it has
+    written what it read)."""
+
+    def __init__(self, file, offset, length, sent):
+        file.seek(offset)
+        self._file = file
+        self._at = offset
+        self._end = offset + length
+        self._sent = sent
+        self._whole = False
+
+    def fileno(self):
+        return self._file.fileno()
+
+    def seek(self, position, whence=os.SEEK_SET):
+        self._at = self._file.seek(position, whence)
+        self._whole = self._at >= self._end
+        return self._at
+
+    def tell(self):
+        return self._at
+
+    def read(self, size=-1):
+        left = self._end - self._at
+        data = self._file.read(left if size is None or size < 0
+                               else min(size, left))
+        self._at += len(data)
+        if not data:
+            self._whole = self._at >= self._end
+        return data
+
+    def close(self):
+        self._file.close()
+        if self._whole:
+            self._whole = False
+            self._sent()
 
 
 def end_connection(environ, body):

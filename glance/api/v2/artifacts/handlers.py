@@ -414,7 +414,8 @@ def download_blob(api, req, type_name, artifact_id, blob, key=None):
         headers['Content-Range'] = 'bytes %d-%d/%d' % (start, end - 1, size)
     response = webob.Response(status=status)
     response.app_iter = blobs.read(req.context, artifact, row, part,
-                                   req.remote_addr)
+                                   req.remote_addr,
+                                   edge.file_sender(req.environ))
     # Setting app_iter resets the headers that describe the body.
     response.headers.update(headers)
     response.headers['Content-Length'] = str(end - start)

@@ -26,6 +26,7 @@ byte; deleting the artifact or replacing the data deletes every copy;
 
 import functools
 import http.client
+import io
 import queue
 import re
 import threading
@@ -200,8 +201,10 @@ class _Writer(threading.Thread):
             self._error = e
 
     def read(self, size=-1):
-        """glance_store's reads: served from the chunks received."""
-        parts = []
+        """glance_store's reads: served from the chunks received. A read
+        of several chunks (S3 parts) is gathered in one buffer that
+        grows in place, so that it is not held twice while joined."""
+        first, gathered = b'', None
         while size != 0 and not self._eof:
             if self._pos >= len(self._chunk):
                 item = self._queue.get()
@@ -216,8 +219,16 @@ class _Writer(threading.Thread):
             self._pos += len(part)
             if size > 0:
                 size -= len(part)
-            parts.append(part)
-        return b''.join(parts)
+            if gathered is not None:
+                gathered.write(part)
+            elif not first:
+                first = part
+            else:
+                gathered = io.BytesIO()
+                gathered.write(first)
+                gathered.write(part)
+                first = None
+        return first if gathered is None else gathered.getvalue()
 
     def send(self, data):
         """Hand ``data`` to the store (b'' at the end of the data)."""

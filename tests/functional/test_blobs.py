@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import io
 import os
+import tracemalloc
 import uuid
 import wsgiref.util
 
@@ -13,6 +14,7 @@ from oslo_config import cfg
 import sqlalchemy as sa
 import webob
 
+from glance.artifacts import blobs
 from glance.artifacts import catalog
 from glance.artifacts import gc
 from glance.artifacts import store
@@ -24,6 +26,8 @@ from tests.functional import base
 
 CONF = cfg.CONF
 OCTETS = 'application/octet-stream'
+MiB = 1024 * 1024
+S3_PART = 5 * MiB       # tests.s3.backend_section's parts
 
 
 class BlobTest(base.FunctionalTest):
@@ -470,6 +474,34 @@ class TestServerSendsFiles(BlobTest):
         self.assertNotIsInstance(resp.app_iter, wsgiref.util.FileWrapper)
         self.assertEqual((206, self.data[10:20]),
                          (resp.status_int, resp.body))
+
+
+class TestUploadMemory(BlobTest):
+
+    def test_an_upload_holds_a_bounded_part_of_its_data_in_memory(self):
+        """What glance-api allocates during an upload of 40 MiB stays
+        under a bound that does not grow with the data: the chunks the
+        request thread has queued for the store and, on S3, two parts
+        (one being sent while the next is received) and the chunk that
+        boto3 hashes to sign a part."""
+        art = self.create('tosca_templates', name='big')
+        url = art['self'] + '/template'
+        # The first S3 upload of a process loads boto3's models.
+        resp = self.request('PUT', url, raw=b'x', content_type=OCTETS)
+        self.assertEqual(204, resp.status_int, resp.text)
+        data = os.urandom(40 * MiB)
+        tracemalloc.start()
+        try:
+            resp = self.request('PUT', url, raw=data, content_type=OCTETS)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        self.assertEqual(204, resp.status_int, resp.text)
+        parts = 2 * S3_PART if self.glance.bucket else 0
+        bound = (blobs._Writer.AHEAD + 3) * blobs.CHUNK + parts + 3 * MiB
+        self.assertLess(peak, bound, 'peak %.1f MiB' % (peak / MiB))
+        self.assertEqual(hashlib.md5(data).hexdigest(), self.request(
+            'GET', art['self']).json['template']['checksum'])
 
 
 class TestBackends(BlobTest):

@@ -25,9 +25,10 @@ Glance refuses locations from its callers (OSSA-2014-041). The locations
 and backend names this module is handed come from database rows (over
 RPC in registry mode), so a forged or corrupted row could make glance-api
 serve /etc/glance/glance-api.conf as blob data, or delete it. Every entry
-point here (``get``, ``delete``, ``delete_partial``, the listing of the
-garbage collector) therefore first checks, with ``check_location``, that
-what it is about to touch is artifact data of a backend of artifacts:
+point here (``get``, ``open_file``, ``delete``, ``delete_partial``, the
+listing of the garbage collector) therefore first checks, with
+``check_location``, that what it is about to touch is artifact data of a
+backend of artifacts:
 
 - the backend is one of ``backends()`` (Glance's reserved
   ``os_glance_*`` stores are not; staged data, in Glance's staging store,

@@ -136,6 +136,9 @@ class TestLocationsTheStoreWrites(FileStoreTest):
                          (store.check_location(backend, location), size))
         data, _size = store.get(backend, location)
         self.assertEqual(b'artifact data', b''.join(data))
+        with store.open_file(backend, location, 13) as f:
+            self.assertEqual(b'artifact data', f.read())
+        self.assertIsNone(store.open_file(backend, location, 12))
         self.assertEqual(b'data', b''.join(store.get(backend, location,
                                                      9, 4)[0]))
         self.assertTrue(store.delete(backend, location))
@@ -298,8 +301,8 @@ class TestFileLocationsRefused(FileStoreTest):
 
 
 class TestEntryPointsCheck(FileStoreTest):
-    """get, delete, delete_partial and the listing refuse what the check
-    refuses; nothing outside the artifact data is read or deleted."""
+    """get, open_file, delete, delete_partial and the listing refuse what
+    the check refuses; nothing outside the artifact data is read or deleted."""
 
     def setUp(self):
         super(TestEntryPointsCheck, self).setUp()
@@ -311,6 +314,12 @@ class TestEntryPointsCheck(FileStoreTest):
         self.assertIn("Refused blob data location 'file://%s' of backend "
                       "'fs': its data is not named artifact-<uuid>"
                       % self.canary, self.log.output)
+
+    def test_open_file_refuses_and_logs_backend_and_location(self):
+        self.assertRaises(exception.LocationRefused, store.open_file, 'fs',
+                          'file://' + self.canary, len(CANARY))
+        self.assertIn("Refused blob data location 'file://%s' of backend "
+                      "'fs'" % self.canary, self.log.output)
 
     def test_delete_returns_false_logs_and_deletes_nothing(self):
         link = self.path('store', _name())

@@ -22,7 +22,9 @@ curl as the client:
 Each image and artifact is deleted once measured (moto keeps objects in
 memory). Prints MB/s for each (median of the rounds), the ratios
 artifacts/images and artifacts/limit, and the server's (gunicorn master
-and workers) peak RSS growth during the artifact uploads. Run it from a
+and workers) peak RSS growth during the artifact uploads, and the CPU
+seconds the server spent per GB of each download (user and system, from
+the server's processes). Run it from a
 checkout with Glance and glance-artifacts installed (python3 tools/dev.py
 serve, or test, makes .venv; then .venv/bin/python benchmarks/run.py).
 """
@@ -123,6 +125,27 @@ def download(url):
     return curl([url])
 
 
+def cpu_seconds(pid):
+    """CPU seconds (user and system) used so far by a process and its
+    children: the WSGI server and its workers."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root] + root.children(recursive=True):
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def download_with_cpu(url, server_pid, gb):
+    """(seconds the download took, server CPU seconds per GB sent)."""
+    before = cpu_seconds(server_pid)
+    seconds = download(url)
+    return seconds, (cpu_seconds(server_pid) - before) / gb
+
+
 class PeakRSS(threading.Thread):
     """Peak of the summed RSS of a process tree while it runs, sampled
     every ``interval`` seconds (tests/e2e/test_inspection.py uses it too).
@@ -214,7 +237,8 @@ def main():
     mb = args.size_mib * MiB / 1e6
     results = {k: [] for k in ('image_up', 'image_down', 'artifact_up',
                                'artifact_down', 'sink_up', 'rss',
-                               'chunked_up', 'chunked_rss')}
+                               'chunked_up', 'chunked_rss',
+                               'image_down_cpu', 'artifact_down_cpu')}
     try:
         for n in range(args.rounds):
             image = call('POST', base + '/v2/images',
@@ -222,8 +246,10 @@ def main():
                           'container_format': 'bare'})
             results['image_up'].append(mb / upload(
                 base + '/v2/images/%s/file' % image['id'], payload))
-            results['image_down'].append(mb / download(
-                base + '/v2/images/%s/file' % image['id']))
+            seconds, cpu = download_with_cpu(
+                base + '/v2/images/%s/file' % image['id'], api.pid, mb / 1e3)
+            results['image_down'].append(mb / seconds)
+            results['image_down_cpu'].append(cpu)
             call('DELETE', base + '/v2/images/%s' % image['id'])
 
             art = call('POST', base + '/v2/artifacts/tosca_templates',
@@ -233,8 +259,10 @@ def main():
             results['artifact_up'].append(mb / upload(
                 base + art['self'] + '/template', payload))
             results['rss'].append(rss.growth() / MiB)
-            results['artifact_down'].append(mb / download(
-                base + art['self'] + '/template'))
+            seconds, cpu = download_with_cpu(
+                base + art['self'] + '/template', api.pid, mb / 1e3)
+            results['artifact_down'].append(mb / seconds)
+            results['artifact_down_cpu'].append(cpu)
             call('DELETE', base + art['self'])
 
             art = call('POST', base + '/v2/artifacts/tosca_templates',
@@ -249,7 +277,8 @@ def main():
             results['sink_up'].append(mb / upload(
                 'http://127.0.0.1:%d/' % sink_port, payload))
             print('round %d: ' % (n + 1) + ', '.join(
-                '%s %.0f' % (k, v[-1]) for k, v in results.items()),
+                ('%s %.3f' if k.endswith('_cpu') else '%s %.0f')
+                % (k, v[-1]) for k, v in results.items()),
                 flush=True)
     finally:
         for proc in (api, sink):
@@ -280,6 +309,10 @@ def main():
              med['artifact_up'] / med['sink_up'], UPLOAD_SINK_TARGET,
              med['artifact_down'] / med['image_down'],
              DOWNLOAD_TARGET[args.store]))
+    print('server CPU per GB downloaded: images %.3f s, artifacts %.3f s '
+          '(artifacts/images %.2f; no target)'
+          % (med['image_down_cpu'], med['artifact_down_cpu'],
+             med['artifact_down_cpu'] / max(med['image_down_cpu'], 1e-9)))
     print('server peak RSS growth during the artifact upload: %.1f MiB '
           '(target < %d)' % (max(results['rss']), RSS_TARGET))
     print('chunked artifact upload (size unknown): %.1f MB/s, server peak '

@@ -27,5 +27,7 @@ class TestBenchmark(testtools.TestCase):
                               r'\(target >= 2.0\), upload artifacts/limit '
                               r'[\d.]+ \(target >= 0.8\), download '
                               r'artifacts/images [\d.]+ \(target >= 1.2\)')
+        self.assertRegex(out, r'server CPU per GB downloaded: images '
+                              r'[\d.]+ s, artifacts [\d.]+ s')
         self.assertTrue(re.search(r'peak RSS growth during the artifact '
                                   r'upload: [\d.]+ MiB', out))

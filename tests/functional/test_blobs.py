@@ -16,6 +16,7 @@ import webob
 
 from glance.artifacts import blobs
 from glance.artifacts import catalog
+from glance.artifacts import exception
 from glance.artifacts import gc
 from glance.artifacts import store
 from glance.db.artifacts import errors
@@ -464,7 +465,8 @@ class TestServerSendsFiles(BlobTest):
         resp = self.get()
         self.assertNotIsInstance(resp.app_iter, gunicorn_wsgi.FileWrapper)
         self.assertEqual('300000', resp.headers['Content-Length'])
-        self.assertRaises(Exception, lambda: resp.body)
+        e = self.assertRaises(exception.StoreUnavailable, lambda: resp.body)
+        self.assertEqual('The blob data ended early.', str(e))
 
     def test_other_servers_file_wrappers_are_not_used(self):
         # uWSGI's sends the whole file whatever the range; wsgiref's

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -64,6 +65,8 @@ inspect_content = {inspect_content}
 
 DEFAULT_TYPES = ('heat_templates,heat_environments,murano_packages,'
                  'tosca_templates,images')
+# The types of the OCI distribution API, which `serve` enables too.
+OCI_TYPES = 'oci_repositories,oci_manifests,oci_blobs,oci_uploads'
 
 
 # The WSGI servers glance-api is tested and served under.
@@ -164,16 +167,47 @@ def migrate(conf, use_venv):
 
 
 def serve(args):
+    """glance-api with /v2/artifacts on --bind and, unless --oci-bind is
+    empty, a second glance-api of the same configuration with the flavor
+    'oci' (the OCI distribution API at the root) on --oci-bind; both end
+    when one does or when this process is told to end."""
     dev = os.path.abspath(args.dev_dir)
-    conf = write_config(os.path.join(dev, 'etc'), dev, types=args.types)
+    types = args.types
+    if args.oci_bind:
+        types = ','.join([types] + [t for t in OCI_TYPES.split(',')
+                                    if t not in types.split(',')])
+    conf = write_config(os.path.join(dev, 'etc'), dev, types=types)
     migrate(conf, not args.no_venv)
-    env = dict(os.environ, OS_GLANCE_CONFIG_DIR=os.path.join(dev, 'etc'))
-    print('glance-api with /v2/artifacts on http://%s (config in %s/etc, '
-          'log in %s/glance-api.log)' % (args.bind, dev, dev), flush=True)
-    argv = server_command(os.path.dirname(_bin('python', not args.no_venv)),
-                          'glance.wsgi.api:application', args.bind, 2, 4,
-                          args.server, worker_timeout=600)
-    os.execve(argv[0], argv, env)
+    bindir = os.path.dirname(_bin('python', not args.no_venv))
+    listeners = [('', args.bind, 'etc', '/v2/artifacts')]
+    if args.oci_bind:
+        write_config(os.path.join(dev, 'etc-oci'), dev, flavor='oci',
+                     types=types)
+        listeners.append(('oci', args.oci_bind, 'etc-oci',
+                          'the OCI distribution API (/v2/)'))
+    servers = []
+    for flavor, bind, confdir, what in listeners:
+        print('glance-api with %s on http://%s (config in %s/%s, log in '
+              '%s/glance-api.log)' % (what, bind, dev, confdir, dev),
+              flush=True)
+        env = dict(os.environ,
+                   OS_GLANCE_CONFIG_DIR=os.path.join(dev, confdir))
+        servers.append(subprocess.Popen(
+            server_command(bindir, 'glance.wsgi.api:application', bind, 2,
+                           4, args.server, worker_timeout=600), env=env))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while all(s.poll() is None for s in servers):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for server in servers:
+            if server.poll() is None:
+                server.terminate()
+        for server in servers:
+            server.wait()
+    return max(s.returncode or 0 for s in servers)
 
 
 def _last_run(use_venv, repository=None):
@@ -443,6 +477,11 @@ def main():
     s.add_argument('--bind', default='127.0.0.1:9292', metavar='HOST:PORT',
                    help='address and port to listen on (default: '
                         '%(default)s)')
+    s.add_argument('--oci-bind', default='127.0.0.1:9494',
+                   metavar='HOST:PORT',
+                   help='address and port of the OCI distribution API (for '
+                        'oras, skopeo and helm), a second glance-api on the '
+                        'same data; empty for none (default: %(default)s)')
     s.add_argument('--server', choices=WSGI_SERVERS,
                    default='gunicorn',
                    help='the WSGI server, with 2 workers of 4 threads, '
@@ -450,7 +489,9 @@ def main():
                         'says (default: %(default)s)')
     s.add_argument('--types', default=DEFAULT_TYPES,
                    help='[artifacts] enabled_types: the artifact types to '
-                        'serve, comma-separated (default: %(default)s)')
+                        'serve, comma-separated; the OCI types are added '
+                        'when --oci-bind is not empty (default: '
+                        '%(default)s)')
     s.add_argument('--dev-dir', default=DEV, metavar='DIR',
                    help='directory for the configuration (DIR/etc, written '
                         'anew at each start), the SQLite database '
@@ -469,7 +510,9 @@ def main():
     args = parser.parse_args()
     if not args.no_venv:
         ensure_venv()
-    {'serve': serve, 'test': test}[args.command](args)
+    if args.command == 'serve':
+        sys.exit(serve(args))
+    test(args)
 
 
 if __name__ == '__main__':

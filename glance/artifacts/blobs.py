@@ -133,6 +133,8 @@ def _receive(body, limit, writer, heartbeat, reserve=None, reserved=0):
     while True:
         try:
             data = body.read(CHUNK)
+        except exception.ERRORS:
+            raise       # a reader of the domain's own (a digest check)
         except TimeoutError:
             raise exception.Timeout(
                 'No data came for %d seconds; the upload was abandoned '
@@ -456,6 +458,15 @@ def read(context, artifact, row, part, destination_ip, send_file=None):
                     row, sent)
 
 
+def data(row):
+    """The whole data of a blob row, from the first store that has it,
+    for the domain's own reads (no artifact.send: nothing leaves)."""
+    if not row['size']:
+        return iter(())
+    return _exactly(_from_any_store(row, 0, row['size']), row['size'], row,
+                    lambda: None)
+
+
 def delete_every_copy(row):
     """Delete the data of a blob row (as the data API returns them, with
     its copies) from every store that holds it."""
@@ -705,12 +716,8 @@ class _Source(object):
 def _write_copy(row, backend, upload_id, beat):
     """Write a copy of a blob row's data to ``backend``; its location,
     once it has the blob's size and digests (else it is deleted)."""
-    data = iter(())
-    if row['size']:
-        data = _exactly(_from_any_store(row, 0, row['size']), row['size'],
-                        row, lambda: None)
     location, written, checksum, multihash = store.add(
-        backend, upload_id, _Source(data, beat), row['size'])
+        backend, upload_id, _Source(data(row), beat), row['size'])
     if (written, checksum, multihash) != (row['size'], row['checksum'],
                                           row['os_hash_value']):
         store.delete(backend, location)

@@ -73,10 +73,14 @@ class ArtifactType(object):
     ``fields`` maps field names to instances of glance.artifacts.fields.
     ``read_only``: the type shows records that change elsewhere (images);
     the API answers 405 to every write.
+    ``written_elsewhere``: the API that alone writes the type's artifacts,
+    deriving their fields from content (the OCI types); /v2/artifacts
+    shows them and serves their data, and answers 405 to every write.
     """
 
     name = None
     read_only = False
+    written_elsewhere = None
     display_name = None
     type_version = '1.0'
     description = ''

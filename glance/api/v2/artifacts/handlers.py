@@ -68,6 +68,12 @@ def _writable(api, type_name, allow='GET'):
                    'share and delete them with /v2/%s.'
                    % (type_cls.display_name + 's', type_cls.name),
             headers=[('Allow', allow)])
+    if type_cls.written_elsewhere:
+        raise webob.exc.HTTPMethodNotAllowed(
+            detail='%ss are written only through %s, which derives their '
+                   'fields from their content.'
+                   % (type_cls.display_name, type_cls.written_elsewhere),
+            headers=[('Allow', allow)])
     return type_cls
 
 

@@ -42,17 +42,18 @@ class Registry(object):
     etc/glance-artifacts-registry-paste.ini ('' for no auth, 'keystone'),
     ``extra`` appended to glance-artifacts-registry.conf (for the keystone
     flavor, tests/keystone.py's authtoken_options()); ``paste_options``
-    replace options of the keystone flavor's app (glance_api_users...)."""
+    replace options of the keystone flavor's app (glance_api_users...);
+    ``types``, its [artifacts] enabled_types."""
 
     def __init__(self, root, database, flavor='', extra='',
-                 paste_options=None):
+                 paste_options=None, types=base.ALL_TYPES):
         from tests.e2e import server as server_mod
         self.confdir = os.path.join(root, 'registry-etc')
         os.makedirs(self.confdir, exist_ok=True)
         with open(os.path.join(self.confdir,
                                'glance-artifacts-registry.conf'), 'w') as f:
             f.write(CONF.format(root=root, database=database,
-                                flavor=flavor, types=base.ALL_TYPES) +
+                                flavor=flavor, types=types) +
                     extra)
         with open(os.path.join(base.ROOT, 'etc',
                                'glance-artifacts-registry-paste.ini')) as f:

@@ -77,7 +77,8 @@ class Server(object):
             self.registry = registry.Registry(root, database,
                                               flavor=registry_flavor,
                                               extra=registry_extra,
-                                              paste_options=registry_paste)
+                                              paste_options=registry_paste,
+                                              types=types)
             atexit.register(self.registry.stop)
             extra = self.registry.api_options() + extra
             database = None

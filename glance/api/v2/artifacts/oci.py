@@ -211,7 +211,7 @@ def list_tags(api, req, name):
     last = req.GET.get('last')
     tags, more = oci.tags(req.context, api.types, name, n, last)
     response = _json({'name': name, 'tags': tags})
-    if more:
+    if more and tags:
         query = urllib.parse.urlencode({'n': n, 'last': tags[-1]})
         response.headers['Link'] = '<%s?%s>; rel="next"' % (
             req.path, query)
@@ -229,6 +229,12 @@ def list_referrers(api, req, name, digest):
     if artifact_type is not None:
         response.headers['OCI-Filters-Applied'] = 'artifactType'
     return response
+
+
+def name_invalid(api, req, name):
+    oci.check_name(name)
+    raise oci.NameInvalid('%s is not a path of the OCI distribution API.'
+                          % req.path_info[:300])
 
 
 # -- the route table ---------------------------------------------------------
@@ -250,6 +256,10 @@ ROUTES = [
     (_route(_NAME + '/tags/list'), {'GET': list_tags}),
     (_route(_NAME + '/referrers/(?P<digest>[^/]+)'),
      {'GET': list_referrers}),
+    # Any other name before a path of the API is not a repository name.
+    (_route('(?P<name>.+)/(?:blobs|manifests|tags|referrers)(?:/.*)?'),
+     {method: name_invalid
+      for method in ('GET', 'PUT', 'POST', 'PATCH', 'DELETE')}),
 ]
 
 

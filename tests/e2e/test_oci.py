@@ -1,0 +1,540 @@
+"""The OCI distribution API (flavor 'oci') against a real glance-api: its
+HTTP rules as opencontainers/distribution-spec v1.1 writes them, and the
+real clients skopeo (Debian) and oras (PyPI) pushing and pulling; a
+second glance-api on the same database shows the content through
+/v2/artifacts."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+
+import testtools
+
+from tests import base
+from tests import databases
+from tests.e2e import server as server_mod
+
+OCI_TYPES = base.ALL_TYPES + ',' + server_mod.dev.OCI_TYPES
+MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+INDEX = 'application/vnd.oci.image.index.v1+json'
+EMPTY = 'application/vnd.oci.empty.v1+json'
+
+
+def digest_of(data, algorithm='sha256'):
+    return '%s:%s' % (algorithm, hashlib.new(algorithm, data).hexdigest())
+
+
+def path_of(url):
+    parts = urllib.parse.urlsplit(url)
+    return parts.path + ('?' + parts.query if parts.query else '')
+
+
+def descriptor(data, media_type='application/octet-stream'):
+    return {'mediaType': media_type, 'digest': digest_of(data),
+            'size': len(data)}
+
+
+class OCITest(testtools.TestCase):
+    """An OCI glance-api and a /v2/artifacts glance-api on one database,
+    for the test class."""
+
+    oci = artifacts = None
+
+    @classmethod
+    def setUpClass(cls):
+        super(OCITest, cls).setUpClass()
+        cls.root, cls.cleanup = base.make_tempdir('ga-e2e-oci-')
+        try:
+            cls.oci = server_mod.Server(os.path.join(cls.root, 'oci'),
+                                        flavor='oci', types=OCI_TYPES,
+                                        workers=1)
+            cls.oci.sync()
+            cls.oci.start()
+            cls.artifacts = server_mod.Server(
+                os.path.join(cls.root, 'api'), types=OCI_TYPES, workers=1,
+                database=cls.oci.artifacts_database,
+                s3_bucket=cls.oci.bucket)
+            cls.artifacts.start()
+        except databases.Unavailable as e:
+            cls.tearDownClass()
+            base.unavailable(e)
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for server in (cls.oci, cls.artifacts):
+            if server is not None:
+                server.stop()
+        cls.cleanup()
+        super(OCITest, cls).tearDownClass()
+
+    def setUp(self):
+        super(OCITest, self).setUp()
+        # A repository of the test's own: the servers live for the class.
+        self.repo = 'test/%s' % self.id().rsplit('.', 1)[1].replace(
+            'test_', '').replace('_', '-')[:80].strip('-')
+
+    # -- helpers --
+
+    def request(self, method, path, body=None, headers=None):
+        # Locations are absolute URLs (the specification allows both):
+        # follow them by their path.
+        return self.oci.request(method, path_of(path), body, headers)
+
+    def assertError(self, status, code, response):
+        got_status, headers, body = response
+        self.assertEqual(status, got_status, body)
+        self.assertEqual('application/json', headers['Content-Type'])
+        errors = json.loads(body)['errors']
+        self.assertEqual([code], [e['code'] for e in errors])
+        self.assertTrue(errors[0]['message'])
+        return errors[0]
+
+    def push_blob(self, data, repo=None):
+        status, headers, body = self.request(
+            'POST', '/v2/%s/blobs/uploads/?digest=%s'
+            % (repo or self.repo, digest_of(data)), data,
+            {'Content-Type': 'application/octet-stream'})
+        self.assertEqual(201, status, body)
+        return descriptor(data)
+
+    def push_manifest(self, reference, parts=(), subject=None,
+                      artifact_type=None, annotations=None, repo=None):
+        config = self.push_blob(b'{}', repo)
+        config['mediaType'] = EMPTY
+        manifest = {'schemaVersion': 2, 'mediaType': MANIFEST,
+                    'config': config,
+                    'layers': [self.push_blob(p, repo) for p in parts]}
+        if artifact_type:
+            manifest['artifactType'] = artifact_type
+        if subject:
+            manifest['subject'] = subject
+        if annotations:
+            manifest['annotations'] = annotations
+        content = json.dumps(manifest).encode()
+        status, headers, body = self.request(
+            'PUT', '/v2/%s/manifests/%s' % (repo or self.repo, reference),
+            content, {'Content-Type': MANIFEST})
+        self.assertEqual(201, status, body)
+        self.assertEqual(digest_of(content), headers['Docker-Content-Digest'])
+        return content
+
+    def blob_status(self, digest, repo=None):
+        return self.request('HEAD', '/v2/%s/blobs/%s'
+                            % (repo or self.repo, digest))[0]
+
+
+class TestProtocol(OCITest):
+    """The rules of the specification, one by one."""
+
+    def test_v2_answers_200_with_the_api_version(self):
+        status, headers, body = self.request('GET', '/v2/')
+        self.assertEqual(200, status)
+        self.assertEqual('registry/2.0',
+                         headers['Docker-Distribution-API-Version'])
+
+    def test_monolithic_blob_push_then_head_and_get_give_it_exactly(self):
+        data = os.urandom(300000)
+        digest = digest_of(data)
+        status, headers, _ = self.request(
+            'POST', '/v2/%s/blobs/uploads/?digest=%s' % (self.repo, digest),
+            data, {'Content-Type': 'application/octet-stream'})
+        self.assertEqual(201, status)
+        self.assertEqual('/v2/%s/blobs/%s' % (self.repo, digest),
+                         path_of(headers['Location']))
+        self.assertEqual(digest, headers['Docker-Content-Digest'])
+        status, headers, body = self.request(
+            'HEAD', '/v2/%s/blobs/%s' % (self.repo, digest))
+        self.assertEqual((200, '300000', b''),
+                         (status, headers['Content-Length'], body))
+        self.assertEqual(digest, headers['Docker-Content-Digest'])
+        status, headers, body = self.request(
+            'GET', '/v2/%s/blobs/%s' % (self.repo, digest))
+        self.assertEqual((200, data), (status, body))
+        status, headers, body = self.request(
+            'GET', '/v2/%s/blobs/%s' % (self.repo, digest),
+            headers={'Range': 'bytes=10-19'})
+        self.assertEqual((206, data[10:20]), (status, body))
+
+    def test_blob_with_another_digest_is_refused_and_nothing_is_kept(self):
+        data = os.urandom(5000)
+        claimed = digest_of(b'something else')
+        error = self.assertError(400, 'DIGEST_INVALID', self.request(
+            'POST', '/v2/%s/blobs/uploads/?digest=%s' % (self.repo, claimed),
+            data, {'Content-Type': 'application/octet-stream'}))
+        self.assertIn(digest_of(data), error['message'])
+        self.assertEqual(404, self.blob_status(claimed))
+        status, listed = self.artifacts.json(
+            'GET', '/v2/artifacts/oci_blobs?name=eq:%s' % claimed)
+        self.assertEqual([], [a['id'] for a in listed['artifacts']
+                              if a['data'] is not None])
+
+    def test_sha512_digests_are_verified_too(self):
+        data = os.urandom(1000)
+        digest = digest_of(data, 'sha512')
+        status, headers, _ = self.request(
+            'POST', '/v2/%s/blobs/uploads/?digest=%s' % (self.repo, digest),
+            data, {'Content-Type': 'application/octet-stream'})
+        self.assertEqual(201, status)
+        self.assertEqual(200, self.blob_status(digest))
+        self.assertError(400, 'DIGEST_INVALID', self.request(
+            'POST', '/v2/%s/blobs/uploads/?digest=md5:%s'
+            % (self.repo, hashlib.md5(data).hexdigest()), data,
+            {'Content-Type': 'application/octet-stream'}))
+
+    def test_post_then_put_uploads_a_blob(self):
+        data = os.urandom(70000)
+        status, headers, _ = self.request(
+            'POST', '/v2/%s/blobs/uploads/' % self.repo)
+        self.assertEqual(202, status)
+        location = path_of(headers['Location'])
+        self.assertTrue(location.startswith('/v2/%s/blobs/uploads/'
+                                            % self.repo), location)
+        status, headers, _ = self.request(
+            'PUT', location + '?digest=' + digest_of(data), data,
+            {'Content-Type': 'application/octet-stream'})
+        self.assertEqual(201, status)
+        self.assertEqual(data, self.request(
+            'GET', '/v2/%s/blobs/%s' % (self.repo, digest_of(data)))[2])
+        self.assertError(404, 'BLOB_UPLOAD_UNKNOWN',
+                         self.request('GET', location))
+
+    def test_chunked_upload_in_order_and_a_chunk_out_of_order_is_416(self):
+        data = os.urandom(200000)
+        _, headers, _ = self.request('POST',
+                                     '/v2/%s/blobs/uploads/' % self.repo)
+        location = headers['Location']
+        status, headers, _ = self.request(
+            'PATCH', location, data[:120000],
+            {'Content-Type': 'application/octet-stream',
+             'Content-Range': '0-119999'})
+        self.assertEqual(202, status)
+        self.assertEqual('0-119999', headers['Range'])
+        location = headers['Location']
+        error = self.assertError(416, 'BLOB_UPLOAD_INVALID', self.request(
+            'PATCH', location, data[150000:],
+            {'Content-Type': 'application/octet-stream',
+             'Content-Range': '150000-199999'}))
+        self.assertIn('send from byte 120000', error['message'])
+        status, headers, _ = self.request('GET', location)
+        self.assertEqual((204, '0-119999'), (status, headers['Range']))
+        status, headers, _ = self.request(
+            'PATCH', location, data[120000:],
+            {'Content-Type': 'application/octet-stream',
+             'Content-Range': '120000-199999'})
+        self.assertEqual((202, '0-199999'), (status, headers['Range']))
+        status, headers, _ = self.request(
+            'PUT', location + '?digest=' + digest_of(data))
+        self.assertEqual(201, status)
+        self.assertEqual(data, self.request(
+            'GET', '/v2/%s/blobs/%s' % (self.repo, digest_of(data)))[2])
+        self.assertError(404, 'BLOB_UPLOAD_UNKNOWN',
+                         self.request('GET', location))
+        status, listed = self.artifacts.json(
+            'GET', '/v2/artifacts/oci_uploads?name=%s' % self.repo)
+        self.assertEqual([], listed['artifacts'])
+
+    def test_chunked_upload_with_a_wrong_digest_keeps_nothing(self):
+        data = os.urandom(1000)
+        _, headers, _ = self.request('POST',
+                                     '/v2/%s/blobs/uploads/' % self.repo)
+        status, headers, _ = self.request(
+            'PATCH', headers['Location'], data,
+            {'Content-Type': 'application/octet-stream'})
+        self.assertEqual(202, status)
+        wrong = digest_of(b'other')
+        self.assertError(400, 'DIGEST_INVALID', self.request(
+            'PUT', headers['Location'] + '?digest=' + wrong))
+        self.assertEqual(404, self.blob_status(wrong))
+        self.assertEqual(404, self.blob_status(digest_of(data)))
+
+    def test_cross_repository_mount_of_the_projects_blob_is_201(self):
+        data = os.urandom(1000)
+        self.push_blob(data, repo=self.repo + '/source')
+        status, headers, _ = self.request(
+            'POST', '/v2/%s/blobs/uploads/?mount=%s&from=%s'
+            % (self.repo, digest_of(data), self.repo + '/source'))
+        self.assertEqual(201, status)
+        self.assertEqual('/v2/%s/blobs/%s' % (self.repo, digest_of(data)),
+                         path_of(headers['Location']))
+        status, headers, _ = self.request(
+            'POST', '/v2/%s/blobs/uploads/?mount=%s&from=%s'
+            % (self.repo, digest_of(b'not there'), self.repo + '/source'))
+        self.assertEqual(202, status)
+        self.assertIn('/blobs/uploads/', headers['Location'])
+
+    def test_manifest_by_tag_and_digest_exact_with_its_media_type(self):
+        content = self.push_manifest('v1', [b'layer one'])
+        digest = digest_of(content)
+        for reference in ('v1', digest):
+            status, headers, body = self.request(
+                'GET', '/v2/%s/manifests/%s' % (self.repo, reference),
+                headers={'Accept': MANIFEST})
+            self.assertEqual((200, content), (status, body))
+            self.assertEqual(MANIFEST, headers['Content-Type'])
+            self.assertEqual(digest, headers['Docker-Content-Digest'])
+            status, headers, body = self.request(
+                'HEAD', '/v2/%s/manifests/%s' % (self.repo, reference))
+            self.assertEqual((200, str(len(content)), b''),
+                             (status, headers['Content-Length'], body))
+        self.assertError(404, 'MANIFEST_UNKNOWN', self.request(
+            'GET', '/v2/%s/manifests/v2' % self.repo))
+        self.assertError(404, 'MANIFEST_UNKNOWN', self.request(
+            'GET', '/v2/%s/manifests/%s' % (self.repo, digest_of(b'none'))))
+        self.assertError(404, 'NAME_UNKNOWN', self.request(
+            'GET', '/v2/%s/manifests/v1' % (self.repo + '/nothing')))
+
+    def test_manifest_naming_a_missing_blob_is_refused(self):
+        self.push_blob(b'{}')
+        manifest = {'schemaVersion': 2, 'mediaType': MANIFEST,
+                    'config': descriptor(b'{}', EMPTY),
+                    'layers': [descriptor(b'never pushed')]}
+        error = self.assertError(400, 'MANIFEST_BLOB_UNKNOWN', self.request(
+            'PUT', '/v2/%s/manifests/v1' % self.repo,
+            json.dumps(manifest).encode(), {'Content-Type': MANIFEST}))
+        self.assertEqual(digest_of(b'never pushed'),
+                         error['detail']['digest'])
+
+    def test_manifest_pushed_by_another_digest_or_malformed_is_refused(self):
+        self.push_blob(b'{}')
+        content = json.dumps({'schemaVersion': 2, 'mediaType': MANIFEST,
+                              'config': descriptor(b'{}', EMPTY),
+                              'layers': []}).encode()
+        self.assertError(400, 'DIGEST_INVALID', self.request(
+            'PUT', '/v2/%s/manifests/%s' % (self.repo, digest_of(b'x')),
+            content, {'Content-Type': MANIFEST}))
+        status, headers, _ = self.request(
+            'PUT', '/v2/%s/manifests/%s' % (self.repo, digest_of(content)),
+            content, {'Content-Type': MANIFEST})
+        self.assertEqual(201, status)
+        for bad in (b'{not json', b'[]', json.dumps(
+                {'schemaVersion': 2, 'mediaType': MANIFEST,
+                 'config': {'digest': 'nope'}, 'layers': []}).encode()):
+            self.assertError(400, 'MANIFEST_INVALID', self.request(
+                'PUT', '/v2/%s/manifests/bad' % self.repo, bad,
+                {'Content-Type': MANIFEST}))
+        self.assertError(400, 'MANIFEST_INVALID', self.request(
+            'PUT', '/v2/%s/manifests/v1' % self.repo, content,
+            {'Content-Type': INDEX}))
+
+    def test_a_tag_moves_to_the_last_manifest_pushed_with_it(self):
+        first = self.push_manifest('latest', [b'one'])
+        second = self.push_manifest('latest', [b'two'])
+        _, headers, body = self.request(
+            'GET', '/v2/%s/manifests/latest' % self.repo)
+        self.assertEqual(second, body)
+        status, _, body = self.request(
+            'GET', '/v2/%s/manifests/%s' % (self.repo, digest_of(first)))
+        self.assertEqual((200, first), (status, body))
+
+    def test_tags_list_is_lexical_and_honours_n_and_last(self):
+        for tag in ('b', 'a', 'C', '1.0', 'a-2'):
+            self.push_manifest(tag)
+        status, headers, body = self.request(
+            'GET', '/v2/%s/tags/list' % self.repo)
+        self.assertEqual(200, status)
+        self.assertEqual({'name': self.repo,
+                          'tags': ['1.0', 'C', 'a', 'a-2', 'b']},
+                         json.loads(body))
+        self.assertNotIn('Link', headers)
+        status, headers, body = self.request(
+            'GET', '/v2/%s/tags/list?n=2' % self.repo)
+        self.assertEqual(['1.0', 'C'], json.loads(body)['tags'])
+        self.assertEqual('</v2/%s/tags/list?n=2&last=C>; rel="next"'
+                         % self.repo, headers['Link'])
+        status, headers, body = self.request(
+            'GET', '/v2/%s/tags/list?n=2&last=C' % self.repo)
+        self.assertEqual(['a', 'a-2'], json.loads(body)['tags'])
+        status, headers, body = self.request(
+            'GET', '/v2/%s/tags/list?n=0' % self.repo)
+        self.assertEqual([], json.loads(body)['tags'])
+        status, headers, body = self.request(
+            'GET', '/v2/%s/tags/list?last=b' % self.repo)
+        self.assertEqual([], json.loads(body)['tags'])
+
+    def test_referrers_list_the_manifests_of_a_subject_by_type(self):
+        subject_content = self.push_manifest('v1', [b'image layer'])
+        subject = descriptor(subject_content, MANIFEST)
+        status, headers, body = self.request(
+            'GET', '/v2/%s/referrers/%s' % (self.repo, subject['digest']))
+        self.assertEqual((200, INDEX), (status, headers['Content-Type']))
+        self.assertEqual([], json.loads(body)['manifests'])
+        signature = self.push_manifest(
+            'sig', [b'signature'], subject=subject,
+            artifact_type='application/vnd.example.signature',
+            annotations={'org.example.signed-by': 'tests'})
+        sbom = self.push_manifest('sbom', [b'sbom'], subject=subject,
+                                  artifact_type='application/spdx+json')
+        status, headers, body = self.request(
+            'GET', '/v2/%s/referrers/%s' % (self.repo, subject['digest']))
+        found = json.loads(body)['manifests']
+        self.assertEqual(
+            sorted([digest_of(signature), digest_of(sbom)]),
+            sorted(d['digest'] for d in found))
+        signed = next(d for d in found if d['digest'] == digest_of(signature))
+        self.assertEqual({'mediaType': MANIFEST,
+                          'digest': digest_of(signature),
+                          'size': len(signature),
+                          'artifactType': 'application/vnd.example.signature',
+                          'annotations': {'org.example.signed-by': 'tests'}},
+                         signed)
+        status, headers, body = self.request(
+            'GET', '/v2/%s/referrers/%s?artifactType=application/spdx%%2Bjson'
+            % (self.repo, subject['digest']))
+        self.assertEqual([digest_of(sbom)],
+                         [d['digest'] for d in json.loads(body)['manifests']])
+        self.assertEqual('artifactType', headers['OCI-Filters-Applied'])
+
+    def test_pushing_a_manifest_with_a_subject_answers_oci_subject(self):
+        subject = descriptor(self.push_manifest('v1'), MANIFEST)
+        self.push_blob(b'{}')
+        content = json.dumps({'schemaVersion': 2, 'mediaType': MANIFEST,
+                              'config': descriptor(b'{}', EMPTY),
+                              'layers': [], 'subject': subject}).encode()
+        status, headers, _ = self.request(
+            'PUT', '/v2/%s/manifests/%s' % (self.repo, digest_of(content)),
+            content, {'Content-Type': MANIFEST})
+        self.assertEqual(201, status)
+        self.assertEqual(subject['digest'], headers['OCI-Subject'])
+
+    def test_delete_tag_manifest_and_blob(self):
+        content = self.push_manifest('v1', [b'layer'])
+        self.push_manifest('v2', [b'layer'])
+        status, _, _ = self.request('DELETE',
+                                    '/v2/%s/manifests/v2' % self.repo)
+        self.assertEqual(202, status)
+        self.assertError(404, 'MANIFEST_UNKNOWN', self.request(
+            'GET', '/v2/%s/manifests/v2' % self.repo))
+        status, _, _ = self.request(
+            'DELETE', '/v2/%s/manifests/%s' % (self.repo, digest_of(content)))
+        self.assertEqual(202, status)
+        self.assertError(404, 'MANIFEST_UNKNOWN', self.request(
+            'GET', '/v2/%s/manifests/v1' % self.repo))
+        self.assertEqual([], json.loads(self.request(
+            'GET', '/v2/%s/tags/list' % self.repo)[2])['tags'])
+        data = os.urandom(100)
+        self.push_blob(data)
+        status, _, _ = self.request(
+            'DELETE', '/v2/%s/blobs/%s' % (self.repo, digest_of(data)))
+        self.assertEqual(202, status)
+        self.assertEqual(404, self.blob_status(digest_of(data)))
+
+    def test_invalid_names_digests_and_methods(self):
+        self.assertError(400, 'NAME_INVALID', self.request(
+            'GET', '/v2/Upper/Case/tags/list'))
+        self.push_blob(b'x')
+        self.assertError(400, 'DIGEST_INVALID', self.request(
+            'GET', '/v2/%s/blobs/sha256:short' % self.repo))
+        self.assertError(404, 'BLOB_UNKNOWN', self.request(
+            'GET', '/v2/%s/blobs/%s' % (self.repo, digest_of(b'none'))))
+        self.assertEqual(404, self.blob_status(digest_of(b'none')))
+        status, headers, _ = self.request('POST', '/v2/%s/tags/list'
+                                          % self.repo)
+        self.assertEqual((405, 'GET, HEAD'), (status, headers['Allow']))
+
+    def test_pushed_content_shows_in_v2_artifacts_and_is_written_only_here(
+            self):
+        content = self.push_manifest('v1', [b'layer'])
+        status, listed = self.artifacts.json(
+            'GET', '/v2/artifacts/oci_manifests?name=%s' % self.repo)
+        self.assertEqual(200, status)
+        [manifest] = listed['artifacts']
+        self.assertEqual((digest_of(content), MANIFEST, 'active', EMPTY),
+                         (manifest['digest'], manifest['media_type'],
+                          manifest['status'], manifest['artifact_type']))
+        status, listed = self.artifacts.json(
+            'GET', '/v2/artifacts/oci_repositories?name=%s' % self.repo)
+        self.assertEqual({'v1': digest_of(content)},
+                         listed['artifacts'][0]['tagged'])
+        status, _ = self.artifacts.json(
+            'POST', '/v2/artifacts/oci_manifests', {'name': 'forged'})
+        self.assertEqual(405, status)
+        status, _ = self.artifacts.json(
+            'DELETE', '/v2/artifacts/oci_manifests/%s' % manifest['id'])
+        self.assertEqual(405, status)
+
+
+def skopeo():
+    path = shutil.which('skopeo')
+    if path is None:
+        raise AssertionError('skopeo is not installed (apt-get install '
+                             'skopeo; .ci/run installs it)')
+    return path
+
+
+class TestClients(OCITest):
+    """skopeo and oras against the OCI listener."""
+
+    def test_skopeo_copies_a_multi_architecture_index_in_and_out_exactly(
+            self):
+        work = tempfile.mkdtemp(dir=self.root)
+        source = os.path.join(work, 'source')
+        subprocess.check_call([sys.executable, os.path.join(
+            base.ROOT, 'tests', 'e2e', 'oci_layout.py'), source])
+        target = '127.0.0.1:%d/%s' % (self.oci.port, self.repo)
+        subprocess.run([skopeo(), 'copy', '--all', '--dest-tls-verify=false',
+                        'oci:%s:latest' % source, 'docker://%s:1.0' % target],
+                       check=True, capture_output=True)
+        out = os.path.join(work, 'out')
+        subprocess.run([skopeo(), 'copy', '--all', '--src-tls-verify=false',
+                        'docker://%s:1.0' % target, 'oci:%s:1.0' % out],
+                       check=True, capture_output=True)
+        self.assertEqual(self.blobs_of(source), self.blobs_of(out))
+        self.assertEqual(7, len(self.blobs_of(out)))
+        listed = subprocess.run(
+            [skopeo(), 'list-tags', '--tls-verify=false',
+             'docker://' + target], check=True, capture_output=True).stdout
+        self.assertEqual(['1.0'], json.loads(listed)['Tags'])
+
+    @staticmethod
+    def blobs_of(layout):
+        directory = os.path.join(layout, 'blobs', 'sha256')
+        found = {}
+        for name in os.listdir(directory):
+            with open(os.path.join(directory, name), 'rb') as f:
+                found[name] = hashlib.sha256(f.read()).hexdigest()
+        return found
+
+    def test_oras_pushes_and_pulls_files_whole_and_in_chunks(self):
+        import oras.client
+        work = tempfile.mkdtemp(dir=self.root)
+        files = []
+        for name, size in (('small.txt', 10), ('big.bin', 3 * 1024 * 1024)):
+            path = os.path.join(work, name)
+            with open(path, 'wb') as f:
+                f.write(os.urandom(size))
+            files.append(path)
+        client = oras.client.OrasClient(
+            hostname='127.0.0.1:%d' % self.oci.port, insecure=True)
+        target = '127.0.0.1:%d/%s' % (self.oci.port, self.repo)
+        old = os.getcwd()
+        os.chdir(work)      # oras names the layers by their relative paths
+        try:
+            response = client.push(target=target + ':whole',
+                                   files=[os.path.basename(f)
+                                          for f in files])
+            self.assertEqual(201, response.status_code)
+            response = client.push(target=target + ':chunked',
+                                   files=[os.path.basename(f)
+                                          for f in files],
+                                   do_chunked=True, chunk_size=1000000)
+            self.assertEqual(201, response.status_code)
+        finally:
+            os.chdir(old)
+        for tag in ('whole', 'chunked'):
+            out = os.path.join(work, 'out-' + tag)
+            pulled = client.pull(target=target + ':' + tag, outdir=out)
+            self.assertEqual(2, len(pulled))
+            for path in files:
+                with open(path, 'rb') as f, open(os.path.join(
+                        out, os.path.basename(path)), 'rb') as g:
+                    self.assertEqual(f.read(), g.read())
+        self.assertEqual(['chunked', 'whole'],
+                         client.get_tags(target))

@@ -142,6 +142,15 @@ artifacts_opts = [
     cfg.IntOpt('registry_retries', default=2, min=0,
                help='Further tries of a read the registry did not answer; '
                     'writes are never retried.'),
+    cfg.StrOpt('oci_keystone_url',
+               help='The Keystone (identity API v3) that the token '
+                    'endpoint of the OCI distribution API (flavor '
+                    'keystone+oci, /token) authenticates HTTP Basic '
+                    'credentials against. By default the '
+                    'www_authenticate_uri of [keystone_authtoken].'),
+    cfg.FloatOpt('oci_keystone_timeout', default=30.0, min=0.1,
+                 help='Seconds the token endpoint of the OCI distribution '
+                      'API waits for Keystone before it answers 503.'),
 ]
 
 

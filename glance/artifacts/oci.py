@@ -256,11 +256,24 @@ def _owned(types, type_name, owner, **filters):
     return None
 
 
+def anonymous(context):
+    """Whether the caller gave no credentials (Glance's anonymous context,
+    where allow_anonymous_access lets one through): it may pull from
+    public repositories only."""
+    return context.user_id is None and not context.is_admin
+
+
 def repository(context, types, name):
     """The repository of that name the caller can see (their project's
-    own first); NameUnknown when there is none."""
+    own first); NameUnknown when there is none. Without credentials, a
+    public one (looked up with the housekeeping identity: the policies of
+    the catalog are for callers with roles)."""
     check_name(name)
-    views = _list(context, types, REPOSITORY_TYPE, name=name)
+    if anonymous(context):
+        views = _list(catalog.admin_context(), types, REPOSITORY_TYPE,
+                      name=name, visibility='public')
+    else:
+        views = _list(context, types, REPOSITORY_TYPE, name=name)
     own = [v for v in views if _own(context, v)]
     if not own and not views:
         raise NameUnknown("No repository '%s' is known to you." % name,

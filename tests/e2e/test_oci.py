@@ -4,6 +4,7 @@ real clients skopeo (Debian) and oras (PyPI) pushing and pulling; a
 second glance-api on the same database shows the content through
 /v2/artifacts."""
 
+import base64
 import hashlib
 import json
 import os
@@ -12,11 +13,13 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
+import uuid
 
 import testtools
 
 from tests import base
 from tests import databases
+from tests import keystone
 from tests.e2e import server as server_mod
 
 OCI_TYPES = base.ALL_TYPES + ',' + server_mod.dev.OCI_TYPES
@@ -538,3 +541,160 @@ class TestClients(OCITest):
                     self.assertEqual(f.read(), g.read())
         self.assertEqual(['chunked', 'whole'],
                          client.get_tags(target))
+
+
+class TestKeystone(testtools.TestCase):
+    """Flavor keystone+oci with the tests' Keystone: a challenge for
+    requests without credentials, the token endpoint for application
+    credentials and passwords, the project of the credential owning what
+    it pushes, and anonymous pulls of public repositories."""
+
+    oci = artifacts = None
+
+    @classmethod
+    def setUpClass(cls):
+        super(TestKeystone, cls).setUpClass()
+        keystone.start_in_background()
+        cls.root, cls.cleanup = base.make_tempdir('ga-e2e-oci-ks-')
+        try:
+            cls.oci = server_mod.Server(
+                os.path.join(cls.root, 'oci'), flavor='keystone+oci',
+                types=OCI_TYPES, workers=1, mode='sqlalchemy')
+            cls.oci.sync()
+            cls.artifacts = server_mod.Server(
+                os.path.join(cls.root, 'api'), flavor='keystone',
+                types=OCI_TYPES, workers=1, mode='sqlalchemy',
+                database=cls.oci.artifacts_database,
+                s3_bucket=cls.oci.bucket)
+            cls.keystone = keystone.get()
+            for server, more in ((cls.oci, '\n[DEFAULT]\n'
+                                 'allow_anonymous_access = True\n'),
+                                 (cls.artifacts, '')):
+                with open(os.path.join(server.confdir, 'glance-api.conf'),
+                          'a') as f:
+                    f.write(cls.keystone.authtoken_options() + more)
+                server.start()
+        except (databases.Unavailable, keystone.Unavailable) as e:
+            cls.tearDownClass()
+            base.unavailable(e)
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for server in (cls.oci, cls.artifacts):
+            if server is not None:
+                server.stop()
+        cls.cleanup()
+        super(TestKeystone, cls).tearDownClass()
+
+    def application_credential(self, project):
+        """(id, secret) of a new application credential of the user of
+        ``project`` (keystone.new_project())."""
+        status, _, body = self.keystone_request(
+            'POST', '/users/%s/application_credentials' % project['user_id'],
+            {'application_credential': {'name': 'oci-' + uuid.uuid4().hex}},
+            project['token'])
+        self.assertEqual(201, status, body)
+        credential = json.loads(body)['application_credential']
+        return credential['id'], credential['secret']
+
+    def keystone_request(self, method, path, body, token):
+        import requests
+        resp = requests.request(method, self.keystone.url + path, json=body,
+                                headers={'X-Auth-Token': token}, timeout=60)
+        return resp.status_code, resp.headers, resp.content
+
+    def token(self, user, password):
+        auth = base64.b64encode(('%s:%s' % (user, password)).encode())
+        return self.oci.request('GET', '/token?service=x&scope=repository:'
+                                'a:pull', headers={
+                                    'Authorization': 'Basic ' +
+                                    auth.decode()})
+
+    def test_a_request_without_credentials_is_challenged(self):
+        status, headers, body = self.oci.request('GET', '/v2/')
+        self.assertEqual(401, status)
+        self.assertEqual('Bearer realm="%s/token",service="127.0.0.1:%d"'
+                         % (self.oci.url, self.oci.port),
+                         headers['WWW-Authenticate'])
+        self.assertEqual('UNAUTHORIZED',
+                         json.loads(body)['errors'][0]['code'])
+        status, headers, body = self.oci.request(
+            'PUT', '/v2/team/app/manifests/v1', b'{}',
+            {'Content-Type': MANIFEST})
+        self.assertEqual(401, status)
+        self.assertIn(',scope="repository:team/app:pull,push"',
+                      headers['WWW-Authenticate'])
+
+    def test_token_endpoint_takes_application_credentials_and_passwords(
+            self):
+        project = self.keystone.new_project()
+        status, _, body = self.token(*self.application_credential(project))
+        self.assertEqual(200, status, body)
+        answer = json.loads(body)
+        self.assertEqual(answer['token'], answer['access_token'])
+        self.assertTrue(3000 < answer['expires_in'] <= 3600 * 24)
+        status, headers, _ = self.oci.request(
+            'GET', '/v2/', headers={'Authorization':
+                                    'Bearer ' + answer['token']})
+        self.assertEqual(200, status)
+        name = self.keystone._api('GET', '/projects/%s'
+                                  % project['project_id'])['project']['name']
+        status, _, body = self.token('%s@%s' % (project['user'], name),
+                                     self.keystone.password)
+        self.assertEqual(200, status, body)
+        status, _, body = self.token(project['user'], 'wrong password')
+        self.assertEqual(401, status)
+        self.assertEqual('UNAUTHORIZED',
+                         json.loads(body)['errors'][0]['code'])
+
+    def test_skopeo_with_credentials_and_anonymous_pulls_of_public_ones(
+            self):
+        owner = self.keystone.new_project()
+        other = self.keystone.new_project()
+        creds = '%s:%s' % self.application_credential(owner)
+        work = tempfile.mkdtemp(dir=self.root)
+        source = os.path.join(work, 'source')
+        subprocess.check_call([sys.executable, os.path.join(
+            base.ROOT, 'tests', 'e2e', 'oci_layout.py'), source])
+        target = 'docker://127.0.0.1:%d/owned/app:1.0' % self.oci.port
+        subprocess.run([skopeo(), 'copy', '--all', '--dest-tls-verify=false',
+                        '--dest-creds', creds, 'oci:%s:latest' % source,
+                        target], check=True, capture_output=True)
+        # The credential's project owns the repository.
+        status, listed = self.artifacts.json(
+            'GET', '/v2/artifacts/oci_repositories?name=owned/app',
+            headers={'X-Auth-Token': owner['token']})
+        [repo] = listed['artifacts']
+        self.assertEqual(owner['project_id'], repo['owner'])
+        # Another project may neither push to it nor see it.
+        other_creds = '%s:%s' % self.application_credential(other)
+        pushed = subprocess.run(
+            [skopeo(), 'copy', '--all', '--dest-tls-verify=false',
+             '--dest-creds', other_creds, 'oci:%s:latest' % source,
+             target], capture_output=True)
+        self.assertNotEqual(0, pushed.returncode)
+        self.assertIn(b'denied', pushed.stderr.lower())
+        pull = [skopeo(), 'copy', '--all', '--src-tls-verify=false',
+                target, 'oci:%s:1.0' % os.path.join(work, 'out')]
+        self.assertNotEqual(0, subprocess.run(
+            pull + ['--src-creds', other_creds],
+            capture_output=True).returncode)
+        self.assertNotEqual(0, subprocess.run(
+            pull + ['--src-no-creds'], capture_output=True).returncode)
+        # Made public (by an admin, as images), anyone pulls it, without
+        # credentials too.
+        status, _ = self.artifacts.json(
+            'PATCH', '/v2/artifacts/oci_repositories/%s' % repo['id'],
+            [{'op': 'replace', 'path': '/visibility', 'value': 'public'}],
+            headers={'X-Auth-Token': self.keystone.token('admin_a'),
+                     'Content-Type': 'application/'
+                                     'openstack-images-v2.1-json-patch'})
+        self.assertEqual(200, status)
+        pulled = subprocess.run(pull + ['--src-no-creds'],
+                                capture_output=True)
+        self.assertEqual(0, pulled.returncode, pulled.stderr)
+        self.assertEqual(TestClients.blobs_of(source),
+                         TestClients.blobs_of(os.path.join(work, 'out')))

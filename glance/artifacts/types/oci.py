@@ -4,7 +4,8 @@ it, the blobs (layers and configs) of a project, and the uploads of blobs
 in progress. They are shown by /v2/artifacts like any type, and written
 only through the OCI API, which derives every field from the content it
 received (digests, media types, references); /v2/artifacts answers 405
-to a write of them.
+to a write of them, except for repositories, which are shared (their
+visibility and members) as any artifact.
 
 One artifact per content: a manifest is named after its repository,
 with its digest in the version's build metadata (``0.0.0+sha256.HEX``),
@@ -33,7 +34,10 @@ MANIFEST_MAX = 4 * MiB
 class OciRepository(base.ArtifactType):
     name = 'oci_repositories'
     display_name = 'OCI repository'
-    written_elsewhere = 'the OCI distribution API'
+    # Written here too: its visibility and members (and description,
+    # tags, metadata) are those of everything pushed to it, shared as
+    # any artifact's; its tags name manifests by digest, which a pull
+    # checks against the manifests of the repository's own project.
     description = ('A repository of the OCI distribution API: its name is '
                    'the repository name, its visibility and members are '
                    'those of everything pushed to it, and it maps each tag '

@@ -12,10 +12,17 @@ and the handler of each method. Errors are the specification's
 ``STATUSES``.
 """
 
+import base64
+import binascii
+import datetime
 import json
 import re
 import urllib.parse
 
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1.identity import v3 as ks_v3
+from keystoneauth1 import session as ks_session
+from oslo_config import cfg
 from oslo_log import log as logging
 import webob
 import webob.dec
@@ -32,6 +39,7 @@ from glance.artifacts import loader
 from glance.artifacts import oci
 from glance.artifacts.types import oci as oci_types
 
+CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 DIGEST_HEADER = 'Docker-Content-Digest'
@@ -331,6 +339,13 @@ def _count(raw):
     return int(raw)
 
 
+def _unauthorized():
+    return error_response(401, 'UNAUTHORIZED',
+                          'Authentication is required: get a token from '
+                          'the realm of WWW-Authenticate with your '
+                          'Keystone credentials.')
+
+
 # -- the application ---------------------------------------------------------
 
 class API(object):
@@ -378,10 +393,20 @@ class API(object):
         return response
 
     def _call(self, handler, req, args):
+        # Without credentials (Glance's anonymous context, flavor
+        # keystone+oci with allow_anonymous_access): pulls of what is
+        # public, and 401 for the rest, which the token filter turns into
+        # a challenge, so that a client then authenticates.
+        anonymous = oci.anonymous(req.context)
+        if anonymous and (req.method not in ('GET', 'HEAD') or
+                          handler is check_version):
+            return _unauthorized()
         try:
             return handler(self, req, **args)
         except exception.ERRORS as e:
             status, code = _error_of(e)
+            if anonymous and status in (403, 404):
+                return _unauthorized()
             return error_response(status, code, str(e),
                                   getattr(e, 'detail', None))
 
@@ -395,3 +420,170 @@ class API(object):
         catalog.clean_all_stale_uploads()
         gc.start_periodic()
         return api
+
+
+# -- Keystone credentials, the OCI way ---------------------------------------
+
+#: The token the token endpoint gives a client without credentials, where
+#: anonymous pulls are allowed; sent back as a bearer token, it stands for
+#: no credentials.
+ANONYMOUS = 'anonymous'
+#: An application credential id: 32 hexadecimal digits.
+_APPLICATION_CREDENTIAL = re.compile('[0-9a-f]{32}')
+_REPOSITORY_PATH = re.compile('/v2/%s/(?:blobs|manifests|tags|referrers)/'
+                              % _NAME)
+
+
+class KeystoneTokens(object):
+    """paste filter ``oci-keystone``, first in the keystone+oci pipeline
+    (before authtoken): the token endpoint of OCI clients, and their
+    bearer tokens as Keystone tokens.
+
+    - ``GET /token`` takes HTTP Basic credentials, authenticates them
+      against Keystone ([artifacts] oci_keystone_url) and answers
+      ``{"token", "access_token", "expires_in", "issued_at"}`` with the
+      Keystone token. The user name is an application credential id (the
+      password its secret), or ``USER@PROJECT`` (names in the Default
+      domain), or a user name alone for the user's default project.
+      Without credentials it gives the token ``anonymous`` where Glance's
+      ``allow_anonymous_access`` is on, else 401.
+    - ``Authorization: Bearer TOKEN`` on any other request becomes
+      ``X-Auth-Token: TOKEN`` for authtoken (``anonymous``: no token).
+    - Every 401 of the pipeline (Glance's context middleware, or the API
+      for a request that needs credentials) becomes the specification's
+      challenge: ``WWW-Authenticate: Bearer realm="<this
+      listener>/token",service=...,scope=...``.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        if req.path_info == '/token':
+            return self._token(req)
+        scheme, _, credential = req.headers.pop('Authorization',
+                                                '').partition(' ')
+        if scheme.lower() == 'bearer' and credential.strip() != ANONYMOUS:
+            req.headers['X-Auth-Token'] = credential.strip()
+        response = req.get_response(self.app)
+        if response.status_int == 401:
+            return self._challenge(req)
+        return response
+
+    @staticmethod
+    def _challenge(req, message=None):
+        header = 'Bearer realm="%s/token",service="%s"' % (
+            req.host_url, req.host)
+        match = _REPOSITORY_PATH.match(req.path_info)
+        if match is not None:
+            header += ',scope="repository:%s:%s"' % (
+                match.group('name'), 'pull' if req.method in ('GET', 'HEAD')
+                else 'pull,push')
+        response = _unauthorized() if message is None else error_response(
+            401, 'UNAUTHORIZED', message)
+        response.headers['WWW-Authenticate'] = header
+        response.headers.setdefault(*VERSION_HEADER)
+        return response
+
+    def _token(self, req):
+        if req.method not in ('GET', 'HEAD'):
+            return error_response(405, 'UNSUPPORTED', 'The token endpoint '
+                                  'takes GET.', headers=[('Allow',
+                                                          'GET, HEAD')])
+        credentials = _basic(req.headers.get('Authorization', ''))
+        if credentials is None:
+            if not CONF.allow_anonymous_access:
+                response = self._challenge(
+                    req, 'Give your Keystone credentials with HTTP Basic: '
+                         'an application credential id and its secret, or '
+                         'USER@PROJECT and the password.')
+                response.headers['WWW-Authenticate'] = (
+                    'Basic realm="%s/token"' % req.host_url)
+                return response
+            return _token_response(ANONYMOUS, 3600, _now())
+        try:
+            access = _authenticate(*credentials)
+        except ks_exceptions.Unauthorized:
+            return error_response(401, 'UNAUTHORIZED', 'Keystone refused '
+                                  'these credentials.', headers=[(
+                                      'WWW-Authenticate',
+                                      'Basic realm="%s/token"'
+                                      % req.host_url)])
+        except (ks_exceptions.ConnectFailure, ks_exceptions.ConnectTimeout,
+                ks_exceptions.DiscoveryFailure,
+                ks_exceptions.HttpServerError) as e:
+            LOG.error('The OCI token endpoint could not reach Keystone: %s',
+                      e)
+            return error_response(503, 'UNAVAILABLE', 'Keystone cannot be '
+                                  'reached; try again later.')
+        except ks_exceptions.ClientException as e:
+            return error_response(401, 'UNAUTHORIZED', 'Keystone refused '
+                                  'these credentials: %s' % e)
+        if not access.project_id:
+            return error_response(401, 'UNAUTHORIZED', 'The credentials '
+                                  'name no project: give USER@PROJECT.')
+        issued = access.issued or _now()
+        expires_in = int((access.expires - _now()).total_seconds())
+        return _token_response(access.auth_token, max(expires_in, 0),
+                               issued)
+
+    @classmethod
+    def factory(cls, global_conf, **local_conf):
+        return cls
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _token_response(token, expires_in, issued):
+    return _json({'token': token, 'access_token': token,
+                  'expires_in': expires_in,
+                  'issued_at': issued.strftime('%Y-%m-%dT%H:%M:%SZ')})
+
+
+def _basic(header):
+    """(user, password) of an HTTP Basic Authorization header, or None."""
+    scheme, _, encoded = header.partition(' ')
+    if scheme.lower() != 'basic':
+        return None
+    try:
+        user, sep, password = base64.b64decode(
+            encoded.strip(), validate=True).decode('utf-8').partition(':')
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if not sep or not user:
+        return None
+    return user, password
+
+
+def _keystone_url():
+    url = CONF.artifacts.oci_keystone_url
+    if not url:
+        try:
+            url = CONF.keystone_authtoken.www_authenticate_uri
+        except cfg.NoSuchOptError:
+            url = None
+    if not url:
+        raise ks_exceptions.DiscoveryFailure(
+            'No Keystone is configured: set [artifacts] oci_keystone_url.')
+    url = url.rstrip('/')
+    return url if url.endswith('/v3') else url + '/v3'
+
+
+def _authenticate(user, password):
+    """Keystone's AccessInfo for Basic credentials (see KeystoneTokens)."""
+    if _APPLICATION_CREDENTIAL.fullmatch(user):
+        auth = ks_v3.ApplicationCredential(
+            auth_url=_keystone_url(), application_credential_id=user,
+            application_credential_secret=password)
+    else:
+        name, _, project = user.partition('@')
+        scope = {'project_name': project, 'project_domain_id': 'default'} \
+            if project else {}
+        auth = ks_v3.Password(auth_url=_keystone_url(), username=name,
+                              password=password, user_domain_id='default',
+                              **scope)
+    return auth.get_access(ks_session.Session(
+        timeout=CONF.artifacts.oci_keystone_timeout))

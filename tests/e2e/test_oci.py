@@ -21,6 +21,7 @@ from tests import base
 from tests import databases
 from tests import keystone
 from tests.e2e import server as server_mod
+from tests.e2e import test_quotas
 
 OCI_TYPES = base.ALL_TYPES + ',' + server_mod.dev.OCI_TYPES
 MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
@@ -572,7 +573,10 @@ class TestKeystone(testtools.TestCase):
                                  (cls.artifacts, '')):
                 with open(os.path.join(server.confdir, 'glance-api.conf'),
                           'a') as f:
-                    f.write(cls.keystone.authtoken_options() + more)
+                    f.write(cls.keystone.authtoken_options() +
+                            cls.keystone.limit_options() +
+                            '\n[artifacts]\nuse_keystone_limits = true\n' +
+                            more)
                 server.start()
         except (databases.Unavailable, keystone.Unavailable) as e:
             cls.tearDownClass()
@@ -588,6 +592,14 @@ class TestKeystone(testtools.TestCase):
                 server.stop()
         cls.cleanup()
         super(TestKeystone, cls).tearDownClass()
+
+    def setUp(self):
+        super(TestKeystone, self).setUp()
+        # The registered limits are the Keystone's, shared by the tests
+        # of this process (tests/e2e/test_quotas.py sets its own).
+        self.keystone.delete_limits()
+        for resource, value in test_quotas.DEFAULTS.items():
+            self.keystone.set_registered_limit(resource, value)
 
     def application_credential(self, project):
         """(id, secret) of a new application credential of the user of
@@ -698,3 +710,33 @@ class TestKeystone(testtools.TestCase):
         self.assertEqual(0, pulled.returncode, pulled.stderr)
         self.assertEqual(TestClients.blobs_of(source),
                          TestClients.blobs_of(os.path.join(work, 'out')))
+
+    def test_a_push_over_quota_is_denied_and_shared_blobs_count_once(self):
+        project = self.keystone.new_project()
+        self.keystone.set_project_limit(project['project_id'],
+                                        'artifact_size_total', 1)
+        bearer = {'Authorization': 'Bearer ' + project['token'],
+                  'Content-Type': 'application/octet-stream'}
+        layer = os.urandom(600 * 1024)
+        for repo in ('quota/one', 'quota/two'):
+            status, _, body = self.oci.request(
+                'POST', '/v2/%s/blobs/uploads/?digest=%s'
+                % (repo, digest_of(layer)), layer, bearer)
+            self.assertEqual(201, status, body)
+        status, usage = self.artifacts.json(
+            'GET', '/v2/artifacts/usage',
+            headers={'X-Auth-Token': project['token']})
+        # In MiB, counted exactly: the layer once, in both repositories.
+        self.assertEqual(len(layer) / (1024 * 1024),
+                         usage['usage']['artifact_size_total']['usage'])
+        other = os.urandom(600 * 1024)
+        status, _, body = self.oci.request(
+            'POST', '/v2/quota/two/blobs/uploads/?digest=%s'
+            % digest_of(other), other, bearer)
+        self.assertEqual(413, status, body)
+        error = json.loads(body)['errors'][0]
+        self.assertEqual('DENIED', error['code'])
+        self.assertIn('artifact_size_total', error['message'])
+        self.assertEqual(404, self.oci.request(
+            'HEAD', '/v2/quota/two/blobs/%s' % digest_of(other),
+            headers=bearer)[0])

@@ -4,7 +4,11 @@ closed.
 One pass:
 1. cleans up uploads whose uploader died (as any request would);
 2. carries out the pending deletes that are due (delayed_delete);
-3. lists the artifact data (``artifact-<uuid>``) of every backend that
+3. with the OCI types enabled, cancels OCI upload sessions and deletes
+   OCI blobs that no manifest names, when unchanged for the grace period
+   (oci.collect; their data becomes pending deletes or garbage for the
+   next step);
+4. lists the artifact data (``artifact-<uuid>``) of every backend that
    can be listed (file and S3, incomplete S3 multipart uploads included,
    and the staging store of this host: staged data for imports),
    as a stream, BATCH names at a time: for each batch it then asks the
@@ -41,6 +45,8 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.artifacts import catalog
+from glance.artifacts import loader
+from glance.artifacts import oci
 from glance.artifacts import store
 
 CONF = cfg.CONF
@@ -82,6 +88,13 @@ def collect(older_than, dry_run=False, force=False):
             LOG.error('Garbage collection could not carry out the pending '
                       'deletes: %s', _error(e))
             report['errors'].append('pending deletes: %s' % _error(e))
+        if set(oci.TYPES) <= set(CONF.artifacts.enabled_types):
+            try:
+                report['oci'] = oci.collect(loader.load_types(), older_than)
+            except Exception as e:
+                LOG.error('Garbage collection of OCI content failed: %s',
+                          _error(e))
+                report['errors'].append('oci content: %s' % _error(e))
     # And this host's staging store: staged data whose stage or import is
     # no longer recorded (its artifact was deleted on another host, say).
     for backend in store.backends() + [store.STAGING]:

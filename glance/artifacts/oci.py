@@ -23,11 +23,14 @@ Errors are those of the specification (``Error`` and its subclasses,
 with their codes); the HTTP layer gives each its status.
 """
 
+import datetime
 import hashlib
 import json
 import re
 import uuid
 
+from oslo_config import cfg
+from oslo_utils import timeutils
 from webob import multidict
 
 from glance.artifacts import blobs
@@ -35,6 +38,8 @@ from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import lifecycle
 from glance.artifacts.types import oci as oci_types
+
+CONF = cfg.CONF
 
 REPOSITORY_TYPE = oci_types.OciRepository.name
 MANIFEST_TYPE = oci_types.OciManifest.name
@@ -589,6 +594,7 @@ def put_manifest(context, types, name, reference, content, content_type):
                 {'digest': part['digest']})
         if blob['id'] not in blob_ids:
             blob_ids.append(blob['id'])
+            _keep_young(context, types, blob)
     manifest_ids = []
     for listed in parsed['manifests']:
         found = _manifest(types, owner, name, listed['digest'])
@@ -726,3 +732,68 @@ def delete_manifest(context, types, name, reference):
         catalog.update(context, types[REPOSITORY_TYPE], repo['id'], untag,
                        types)
     catalog.delete(context, types[MANIFEST_TYPE], manifest['id'], types)
+
+
+# -- garbage collection ------------------------------------------------------
+
+def _keep_young(context, types, blob):
+    """Make a blob that is about to be named by a new manifest young
+    again (a write of it), so that garbage collection, which takes only
+    blobs unchanged for its grace period, leaves it: a pass that read it
+    before this write fails to delete it (the write moved it on), one
+    that reads it after finds it young, and once the manifest is there
+    the catalog refuses to delete what it names."""
+    young = _isotime(timeutils.utcnow() - datetime.timedelta(
+        seconds=CONF.artifacts.gc_grace / 2))
+    if blob['updated_at'] < young:
+        catalog.data_api().artifact_update(context, blob['id'], BLOB_TYPE,
+                                           {})
+
+
+def _isotime(value):
+    return value.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+#: Artifacts a garbage collection pass reads at a time.
+_PAGE = 100
+
+
+def _page(types, type_name, cutoff, marker):
+    """A page of the artifacts of ``type_name`` unchanged since
+    ``cutoff``, oldest first, after ``marker``."""
+    params = multidict.MultiDict(limit=str(_PAGE), sort='updated_at:asc',
+                                 updated_at='lt:' + _isotime(cutoff))
+    if marker is not None:
+        params['marker'] = marker
+    views, _more = catalog.list_artifacts(catalog.admin_context(),
+                                          types[type_name], params, types)
+    return views
+
+
+def collect(types, older_than):
+    """One pass over the OCI content, as the garbage collection of a
+    registry: upload sessions unchanged for ``older_than`` seconds are
+    cancelled, and blobs unchanged for that long that no manifest names
+    are deleted (through the catalog: pending deletes and the store's
+    checks apply; a blob a manifest names is refused, and kept). Returns
+    {'uploads': n, 'blobs': n}: what went."""
+    admin = catalog.admin_context()
+    cutoff = timeutils.utcnow() - datetime.timedelta(seconds=older_than)
+    counts = {'uploads': 0, 'blobs': 0}
+    for type_name, key in ((UPLOAD_TYPE, 'uploads'), (BLOB_TYPE, 'blobs')):
+        marker = None
+        while True:
+            page = _page(types, type_name, cutoff, marker)
+            for view in page:
+                try:
+                    catalog.delete(admin, types[type_name], view['id'],
+                                   types)
+                except (exception.Conflict, exception.NotFound):
+                    # Named by a manifest, changed, or gone: kept; the
+                    # next page starts after it (those deleted are gone).
+                    marker = view['id']
+                    continue
+                counts[key] += 1
+            if len(page) < _PAGE:
+                break
+    return counts

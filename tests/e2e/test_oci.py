@@ -465,6 +465,43 @@ class TestProtocol(OCITest):
         self.assertEqual(405, status)
 
 
+class TestGarbage(OCITest):
+    """Garbage collection of OCI content (glance-artifacts-manage store
+    gc), in servers of its own: it takes what every test left."""
+
+    def gc(self):
+        result = subprocess.run(
+            [os.path.join(base.BIN, 'glance-artifacts-manage'),
+             '--config-file', os.path.join(self.oci.confdir,
+                                           'glance-api.conf'),
+             'store', 'gc', '--older-than', '0'],
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(0, result.returncode, result.stderr[-3000:])
+        return json.loads(result.stdout)
+
+    def test_blobs_no_manifest_names_and_idle_uploads_are_collected(self):
+        content = self.push_manifest('v1', [b'named layer'])
+        loose = self.push_blob(os.urandom(100))
+        _, headers, _ = self.request('POST',
+                                     '/v2/%s/blobs/uploads/' % self.repo)
+        session = headers['Location']
+        report = self.gc()
+        self.assertEqual({'uploads': 1, 'blobs': 1}, report['oci'])
+        self.assertEqual(404, self.blob_status(loose['digest']))
+        self.assertError(404, 'BLOB_UPLOAD_UNKNOWN',
+                         self.request('GET', session))
+        self.assertEqual(200, self.blob_status(digest_of(b'named layer')))
+        self.assertEqual(200, self.blob_status(digest_of(b'{}')))
+        self.assertEqual(content, self.request(
+            'GET', '/v2/%s/manifests/v1' % self.repo)[2])
+        # Once the manifest is deleted, nothing names its blobs.
+        self.request('DELETE', '/v2/%s/manifests/%s'
+                     % (self.repo, digest_of(content)))
+        self.assertEqual({'uploads': 0, 'blobs': 2}, self.gc()['oci'])
+        self.assertEqual(404, self.blob_status(digest_of(b'named layer')))
+        self.assertEqual(404, self.blob_status(digest_of(b'{}')))
+
+
 def skopeo():
     path = shutil.which('skopeo')
     if path is None:

@@ -777,3 +777,28 @@ class TestKeystone(testtools.TestCase):
         self.assertEqual(404, self.oci.request(
             'HEAD', '/v2/quota/two/blobs/%s' % digest_of(other),
             headers=bearer)[0])
+
+    def test_oras_logs_in_with_an_application_credential(self):
+        import oras.client
+        user, secret = self.application_credential(
+            self.keystone.new_project())
+        host = '127.0.0.1:%d' % self.oci.port
+        client = oras.client.OrasClient(hostname=host, insecure=True)
+        work = tempfile.mkdtemp(dir=self.root)
+        client.login(username=user, password=secret, hostname=host,
+                     config_path=os.path.join(work, 'config.json'))
+        with open(os.path.join(work, 'app.wasm'), 'wb') as f:
+            f.write(os.urandom(5000))
+        old = os.getcwd()
+        os.chdir(work)
+        try:
+            response = client.push(target=host + '/logged/in:v1',
+                                   files=['app.wasm'])
+        finally:
+            os.chdir(old)
+        self.assertEqual(201, response.status_code)
+        pulled = client.pull(target=host + '/logged/in:v1',
+                             outdir=os.path.join(work, 'out'))
+        with open(pulled[0], 'rb') as f, \
+                open(os.path.join(work, 'app.wasm'), 'rb') as g:
+            self.assertEqual(g.read(), f.read())

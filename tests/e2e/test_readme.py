@@ -1,17 +1,22 @@
 """The README's walk-through works as written against a real server."""
 
 import os
+import json
 import re
 import subprocess
+import sys
+import tempfile
 
 from tests import base
+from tests.e2e import test_oci
 from tests.e2e import test_server
 
 
-def walkthrough():
+def walkthrough(heading='## Walk-through'):
+    """The first shell block under ``heading`` in the README."""
     with open(os.path.join(base.ROOT, 'README.md')) as f:
         text = f.read()
-    section = text.split('## Walk-through', 1)[1].split('\n## ', 1)[0]
+    section = text.split(heading + '\n', 1)[1].split('\n## ', 1)[0]
     return re.search(r'```sh\n(.*?)```', section, re.S).group(1)
 
 
@@ -46,3 +51,32 @@ class TestReadme(test_server.ServerTest):
         status, listed = self.server.json(
             'GET', '/v2/artifacts/heat_templates?name=wordpress')
         self.assertEqual([], listed['artifacts'])
+
+
+class TestReadmeOCI(test_oci.OCITest):
+
+    def test_oci_walkthrough_runs_as_written(self):
+        script = walkthrough('### OCI clients').replace(
+            '127.0.0.1:9494', '127.0.0.1:%d' % self.oci.port).replace(
+            '127.0.0.1:9292', '127.0.0.1:%d' % self.artifacts.port).replace(
+            '.venv/bin/python', sys.executable)
+        work = tempfile.mkdtemp(dir=self.root)
+        for _ in range(2):  # it runs again over what it left
+            result = subprocess.run(['bash', '-euo', 'pipefail', '-c',
+                                     script], capture_output=True,
+                                    text=True, timeout=120, cwd=work)
+            self.assertEqual(0, result.returncode,
+                             result.stdout[-2000:] + result.stderr[-2000:])
+        # skopeo list-tags' JSON first, curl's last (skopeo copy's
+        # progress between).
+        tags, _end = json.JSONDecoder().raw_decode(result.stdout)
+        self.assertEqual(['v1'], tags['Tags'])
+        listed = json.loads(result.stdout.strip().splitlines()[-1])
+        self.assertEqual({'v1'}, set(listed['artifacts'][0]['tagged']))
+        status, headers, body = self.request(
+            'GET', '/v2/demo/hello/manifests/v1')
+        manifest = json.loads(body)
+        with open(os.path.join(work, 'hello-copy', 'blobs', 'sha256',
+                               manifest['layers'][0]['digest'].split(
+                                   ':')[1]), 'rb') as f:
+            self.assertEqual(b'hello, OCI\n', f.read())

@@ -193,15 +193,16 @@ class TestStartUp(testtools.TestCase):
                       "enabled_types is not installed",
                       server.output() + logged)
 
-    def test_dev_serve_answers_artifacts_and_images(self):
+    def test_dev_serve_answers_artifacts_images_and_oci(self):
         # The README's quick start, with this interpreter and a temp dir,
         # under the WSGI server of the run (serve --server).
         root, cleanup = base.make_tempdir('ga-e2e-dev-')
         self.addCleanup(cleanup)
-        port = server_mod.free_port()
+        port, oci_port = server_mod.free_port(), server_mod.free_port()
         proc = subprocess.Popen(
             [sys.executable, os.path.join(base.ROOT, 'tools', 'dev.py'),
              '--no-venv', 'serve', '--bind', '127.0.0.1:%d' % port,
+             '--oci-bind', '127.0.0.1:%d' % oci_port,
              '--dev-dir', root, '--server', server_mod.wsgi_server()],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True)
@@ -217,6 +218,20 @@ class TestStartUp(testtools.TestCase):
                 time.sleep(0.3)
         self.assertEqual(200, probe.request('GET', '/v2/artifacts')[0])
         self.assertEqual(200, probe.request('GET', '/v2/images')[0])
+        status, listed = probe.json('GET', '/v2/artifacts')
+        self.assertIn('oci_repositories',
+                      [t['name'] for t in listed['artifact_types']])
+        probe.port = oci_port
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if probe.request('GET', '/v2/')[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        status, headers, _ = probe.request('GET', '/v2/')
+        self.assertEqual((200, 'registry/2.0'), (
+            status, headers['Docker-Distribution-API-Version']))
 
 
 class TestRawPaths(ServerTest):

@@ -31,3 +31,21 @@ class TestBenchmark(testtools.TestCase):
                               r'[\d.]+ s, artifacts [\d.]+ s')
         self.assertTrue(re.search(r'peak RSS growth during the artifact '
                                   r'upload: [\d.]+ MiB', out))
+
+    def test_oci_benchmark_prints_rates_ratios_and_small_pulls(self):
+        result = subprocess.run(
+            [sys.executable, os.path.join(base.ROOT, 'benchmarks', 'oci.py'),
+             '--size-mib', '8', '--rounds', '1', '--small', '10'],
+            capture_output=True, text=True, timeout=600)
+        self.assertEqual(0, result.returncode, result.stderr[-3000:])
+        out = result.stdout
+        self.assertRegex(out, r'upload: +images +[\d.]+ +artifacts +[\d.]+ '
+                              r'+OCI push +[\d.]+ +OCI chunked push +[\d.]+')
+        self.assertRegex(out, r'download: +images +[\d.]+ +artifacts '
+                              r'+[\d.]+ +OCI pull +[\d.]+')
+        self.assertRegex(out, r'ratios: OCI push/artifact upload [\d.]+ '
+                              r'\(target >= 0.9\), OCI pull/artifact '
+                              r'download [\d.]+ \(target >= 0.9\)')
+        self.assertRegex(out, r'10 small blobs \(1 KiB\) pulled one after '
+                              r'another on one connection: OCI [\d.]+/s, '
+                              r'artifacts [\d.]+/s')

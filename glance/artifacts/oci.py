@@ -283,7 +283,17 @@ def repository(context, types, name):
     if not own and not views:
         raise NameUnknown("No repository '%s' is known to you." % name,
                           {'name': name})
-    return (own or views)[0]
+    repo = (own or views)[0]
+    _check_not_deactivated(context, repo)
+    return repo
+
+
+def _check_not_deactivated(context, repo):
+    # As the data of a deactivated artifact: for administrators only.
+    if repo['status'] == 'deactivated' and not context.is_admin:
+        raise Denied("The repository '%s' is deactivated: only "
+                     'administrators may use it.' % repo['name'],
+                     {'name': repo['name']})
 
 
 def repository_to_push(context, types, name):
@@ -295,6 +305,7 @@ def repository_to_push(context, types, name):
                                    REPOSITORY_TYPE, name=name)]
         own = [v for v in theirs if _own(context, v)]
         if own:
+            _check_not_deactivated(context, own[0])
             return own[0]
         if theirs:
             raise Denied("The repository '%s' belongs to another project: "

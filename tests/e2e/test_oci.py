@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 import uuid
 
@@ -48,6 +49,8 @@ class OCITest(testtools.TestCase):
     for the test class."""
 
     oci = artifacts = None
+    #: More glance-api.conf of both servers.
+    extra = ''
 
     @classmethod
     def setUpClass(cls):
@@ -56,13 +59,13 @@ class OCITest(testtools.TestCase):
         try:
             cls.oci = server_mod.Server(os.path.join(cls.root, 'oci'),
                                         flavor='oci', types=OCI_TYPES,
-                                        workers=1)
+                                        workers=1, extra=cls.extra)
             cls.oci.sync()
             cls.oci.start()
             cls.artifacts = server_mod.Server(
                 os.path.join(cls.root, 'api'), types=OCI_TYPES, workers=1,
                 database=cls.oci.artifacts_database,
-                s3_bucket=cls.oci.bucket)
+                s3_bucket=cls.oci.bucket, extra=cls.extra)
             cls.artifacts.start()
         except databases.Unavailable as e:
             cls.tearDownClass()
@@ -110,8 +113,9 @@ class OCITest(testtools.TestCase):
         return descriptor(data)
 
     def push_manifest(self, reference, parts=(), subject=None,
-                      artifact_type=None, annotations=None, repo=None):
-        config = self.push_blob(b'{}', repo)
+                      artifact_type=None, annotations=None, repo=None,
+                      config=b'{}'):
+        config = self.push_blob(config, repo)
         config['mediaType'] = EMPTY
         manifest = {'schemaVersion': 2, 'mediaType': MANIFEST,
                     'config': config,
@@ -469,6 +473,11 @@ class TestGarbage(OCITest):
     """Garbage collection of OCI content (glance-artifacts-manage store
     gc), in servers of its own: it takes what every test left."""
 
+    # A grace period of 1 s: a blob is taken for old (made young again
+    # when a manifest names it) once its second of change is more than
+    # half a second ago (the catalog's times are in whole seconds).
+    extra = '\n[artifacts]\ngc_grace = 1\n'
+
     def gc(self):
         result = subprocess.run(
             [os.path.join(base.BIN, 'glance-artifacts-manage'),
@@ -480,7 +489,10 @@ class TestGarbage(OCITest):
         return json.loads(result.stdout)
 
     def test_blobs_no_manifest_names_and_idle_uploads_are_collected(self):
-        content = self.push_manifest('v1', [b'named layer'])
+        # A config of its own: blobs are the project's, and other
+        # manifests name the empty one.
+        content = self.push_manifest('v1', [b'named layer'],
+                                     config=b'{"gc": 1}')
         loose = self.push_blob(os.urandom(100))
         _, headers, _ = self.request('POST',
                                      '/v2/%s/blobs/uploads/' % self.repo)
@@ -491,7 +503,7 @@ class TestGarbage(OCITest):
         self.assertError(404, 'BLOB_UPLOAD_UNKNOWN',
                          self.request('GET', session))
         self.assertEqual(200, self.blob_status(digest_of(b'named layer')))
-        self.assertEqual(200, self.blob_status(digest_of(b'{}')))
+        self.assertEqual(200, self.blob_status(digest_of(b'{"gc": 1}')))
         self.assertEqual(content, self.request(
             'GET', '/v2/%s/manifests/v1' % self.repo)[2])
         # Once the manifest is deleted, nothing names its blobs.
@@ -499,7 +511,21 @@ class TestGarbage(OCITest):
                      % (self.repo, digest_of(content)))
         self.assertEqual({'uploads': 0, 'blobs': 2}, self.gc()['oci'])
         self.assertEqual(404, self.blob_status(digest_of(b'named layer')))
-        self.assertEqual(404, self.blob_status(digest_of(b'{}')))
+        self.assertEqual(404, self.blob_status(digest_of(b'{"gc": 1}')))
+
+    def test_a_manifest_push_makes_the_old_blobs_it_names_young(self):
+        layer = self.push_blob(b'an old layer')
+        before = self.blob_artifact(layer['digest'])
+        time.sleep(1.6)     # older than half the grace period
+        self.push_manifest('v1', [b'an old layer'])
+        after = self.blob_artifact(layer['digest'])
+        self.assertGreater(after['updated_at'], before['updated_at'])
+
+    def blob_artifact(self, digest):
+        status, listed = self.artifacts.json(
+            'GET', '/v2/artifacts/oci_blobs?name=eq:%s' % digest)
+        [found] = listed['artifacts']
+        return found
 
 
 def skopeo():
@@ -802,3 +828,31 @@ class TestKeystone(testtools.TestCase):
         with open(pulled[0], 'rb') as f, \
                 open(os.path.join(work, 'app.wasm'), 'rb') as g:
             self.assertEqual(g.read(), f.read())
+
+    def test_a_deactivated_repository_is_for_administrators_only(self):
+        project = self.keystone.new_project()
+        bearer = {'Authorization': 'Bearer ' + project['token'],
+                  'Content-Type': 'application/octet-stream'}
+        status, _, _ = self.oci.request(
+            'POST', '/v2/shut/down/blobs/uploads/?digest=%s'
+            % digest_of(b'data'), b'data', bearer)
+        self.assertEqual(201, status)
+        status, listed = self.artifacts.json(
+            'GET', '/v2/artifacts/oci_repositories?name=shut/down',
+            headers={'X-Auth-Token': project['token']})
+        [repo] = listed['artifacts']
+        admin = {'X-Auth-Token': self.keystone.token('admin_a')}
+        status, _ = self.artifacts.json(
+            'POST', '/v2/artifacts/oci_repositories/%s/actions/deactivate'
+            % repo['id'], headers=admin)
+        self.assertEqual(204, status)
+        for method, path, body in (
+                ('GET', '/v2/shut/down/blobs/%s' % digest_of(b'data'), None),
+                ('POST', '/v2/shut/down/blobs/uploads/?digest=%s'
+                 % digest_of(b'more'), b'more')):
+            status, _, answer = self.oci.request(method, path, body, bearer)
+            self.assertEqual(403, status)
+            self.assertEqual('DENIED',
+                             json.loads(answer)['errors'][0]['code'])
+            self.assertIn('deactivated', json.loads(answer)['errors'][0][
+                'message'])

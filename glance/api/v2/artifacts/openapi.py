@@ -467,7 +467,8 @@ def document(routes, types, version='1.0'):
         for method, name in served:
             operation = OPERATIONS[name]
             for type_cls in _types_for(operation.scope, types):
-                if getattr(type_cls, 'read_only', False) and \
+                if (getattr(type_cls, 'read_only', False) or
+                        getattr(type_cls, 'written_elsewhere', None)) and \
                         name not in READ_ONLY_OPERATIONS:
                     continue
                 expanded = (_expand(route, type_cls, operation.suffix)

@@ -482,10 +482,14 @@ def delete(context, type_cls, artifact_id, types):
 @retry_on_change
 def update(context, type_cls, artifact_id, patch, types):
     """Apply a JSON patch (RFC 6902: add, replace, remove) to the
-    artifact as it is when the change is written."""
+    artifact as it is when the change is written; ``patch`` may be a
+    function that makes it from the artifact's view, then decided on
+    each try."""
     record = get_record(context, type_cls, artifact_id)
     view = present(type_cls, record)
     check_owner(context, view)
+    if callable(patch):
+        patch = patch(view)
     if not isinstance(patch, list):
         raise exception.Invalid('A JSON patch must be a list of '
                                 'operations.')

@@ -27,6 +27,7 @@ import datetime
 import hashlib
 import json
 import re
+import time
 import uuid
 
 from oslo_config import cfg
@@ -61,8 +62,6 @@ IMAGE_MANIFESTS = ('application/vnd.oci.image.manifest.v1+json',
 INDEXES = ('application/vnd.oci.image.index.v1+json',
            'application/vnd.docker.distribution.manifest.list.v2+json')
 MANIFEST_MEDIA_TYPES = IMAGE_MANIFESTS + INDEXES
-#: The artifactType of a manifest whose config is the empty one.
-EMPTY_CONFIG = 'application/vnd.oci.empty.v1+json'
 
 #: Rows a lookup by name reads: one per project that has the name.
 _LOOKUP_LIMIT = 1000
@@ -209,19 +208,23 @@ class Digesting(object):
 
 
 class _Chunks(object):
-    """A file-like reader over iterators of bytes, one after another, and
+    """A file-like reader over the data of blob rows, one after another
+    (each read from its store only when the one before has ended), and
     then over a file-like ``tail``."""
 
-    def __init__(self, iterators, tail):
-        self.iterators = list(iterators)
+    def __init__(self, rows, tail):
+        self.rows = list(rows)
+        self.data = None
         self.tail = tail
         self.pending = b''
 
     def read(self, size=-1):
-        while not self.pending and self.iterators:
-            self.pending = next(self.iterators[0], b'')
+        while not self.pending and (self.data is not None or self.rows):
+            if self.data is None:
+                self.data = blobs.data(self.rows.pop(0))
+            self.pending = next(self.data, b'')
             if not self.pending:
-                self.iterators.pop(0)
+                self.data = None
         if not self.pending:
             return self.tail.read(size) if self.tail is not None else b''
         if size < 0:
@@ -361,10 +364,37 @@ def _put_blob(context, types, digest, reader, size):
                                   {'name': digest}, types)
         except exception.Duplicate:
             blob = _blob(types, _owner(context), digest)
-    blobs.upload(context, types[BLOB_TYPE], blob['id'], 'data', None,
-                 checked, size, types=types)
+    try:
+        blobs.upload(context, types[BLOB_TYPE], blob['id'], 'data', None,
+                     checked, size, types=types)
+    except exception.Conflict:
+        if checked.count:
+            raise
+        # Another push of the same blob is under way (one upload of a
+        # blob at a time) or has just ended: take this data, check it,
+        # and keep theirs once it is there.
+        while checked.read(blobs.CHUNK):
+            pass
+        return _when_active(types, _owner(context), digest)
     lifecycle.activate(context, types[BLOB_TYPE], blob['id'], types)
     return blob
+
+
+#: Seconds a push waits for another push of the same blob to end.
+CONCURRENT_PUSH_WAIT = 60
+
+
+def _when_active(types, owner, digest):
+    deadline = time.monotonic() + CONCURRENT_PUSH_WAIT
+    while True:
+        blob = _blob(types, owner, digest)
+        if blob is not None and blob['status'] == 'active':
+            return blob
+        if time.monotonic() > deadline:
+            raise exception.Conflict(
+                'Another push of the blob %s has not ended after %d '
+                'seconds; try again.' % (digest, CONCURRENT_PUSH_WAIT))
+        time.sleep(0.2)
 
 
 def put_blob(context, types, name, digest, body, size):
@@ -463,6 +493,8 @@ def upload_chunk(context, types, name, session_id, body, size, start):
                            'has %d bytes: send from byte %d.'
                            % (start, received, received),
                            {'received': received})
+    if size == 0:
+        return received
     key = '%015d' % received
     after = blobs.upload(context, types[UPLOAD_TYPE], session_id, 'chunks',
                          key, body, size, types=types)
@@ -477,7 +509,7 @@ def finish_upload(context, types, name, session_id, digest, body, size):
     _received(view)
     rows = sorted((r for r in record['blobs'] if r['field'] == 'chunks'),
                   key=lambda r: r['key'])
-    reader = _Chunks([blobs.data(row) for row in rows], body)
+    reader = _Chunks(rows, body)
     whole = None if size is None else sum(r['size'] for r in rows) + size
     blob = _put_blob(context, types, digest, reader, whole)
     cancel_upload(context, types, name, session_id)
@@ -728,21 +760,26 @@ def delete_manifest(context, types, name, reference):
         if reference not in repo['tagged']:
             raise ManifestUnknown('The repository %s has no tag %s.'
                                   % (name, reference), {'tag': reference})
-        catalog.update(context, types[REPOSITORY_TYPE], repo['id'],
-                       [{'op': 'remove', 'path': '/tagged/' + reference}],
-                       types)
+        _untag(context, types, repo, lambda tag, digest: tag == reference)
         return
     manifest = _manifest(types, repo['owner'] or None, name, reference)
     if manifest is None:
         raise ManifestUnknown('The repository %s has no manifest %s.'
                               % (name, reference), {'digest': reference})
-    untag = [{'op': 'remove', 'path': '/tagged/' + tag}
-             for tag, digest in sorted(repo['tagged'].items())
-             if digest == reference]
-    if untag:
-        catalog.update(context, types[REPOSITORY_TYPE], repo['id'], untag,
-                       types)
+    _untag(context, types, repo, lambda tag, digest: digest == reference)
     catalog.delete(context, types[MANIFEST_TYPE], manifest['id'], types)
+
+
+def _untag(context, types, repo, which):
+    """Remove the tags ``which(tag, digest)`` picks, deciding on the
+    repository as it is when the change is written (a tag moved to
+    another manifest meanwhile stays)."""
+    def patch(view):
+        return [{'op': 'remove', 'path': '/tagged/' + tag}
+                for tag, digest in sorted(view['tagged'].items())
+                if which(tag, digest)]
+    catalog.update(context, types[REPOSITORY_TYPE], repo['id'], patch,
+                   types)
 
 
 # -- garbage collection ------------------------------------------------------

@@ -5,6 +5,7 @@ second glance-api on the same database shows the content through
 /v2/artifacts."""
 
 import base64
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -262,6 +263,21 @@ class TestProtocol(OCITest):
             'PUT', headers['Location'] + '?digest=' + wrong))
         self.assertEqual(404, self.blob_status(wrong))
         self.assertEqual(404, self.blob_status(digest_of(data)))
+
+    def test_concurrent_pushes_of_one_blob_all_succeed_and_keep_one(self):
+        data = os.urandom(4 * 1024 * 1024)
+        path = '/v2/%s/blobs/uploads/?digest=%s' % (
+            self.repo, digest_of(data))
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            statuses = list(pool.map(lambda _: self.request(
+                'POST', path, data,
+                {'Content-Type': 'application/octet-stream'})[0], range(3)))
+        self.assertEqual([201, 201, 201], statuses)
+        self.assertEqual(data, self.request(
+            'GET', '/v2/%s/blobs/%s' % (self.repo, digest_of(data)))[2])
+        status, listed = self.artifacts.json(
+            'GET', '/v2/artifacts/oci_blobs?name=eq:%s' % digest_of(data))
+        self.assertEqual(1, len(listed['artifacts']))
 
     def test_cross_repository_mount_of_the_projects_blob_is_201(self):
         data = os.urandom(1000)
@@ -771,6 +787,23 @@ class TestKeystone(testtools.TestCase):
         pulled = subprocess.run(pull + ['--src-no-creds'],
                                 capture_output=True)
         self.assertEqual(0, pulled.returncode, pulled.stderr)
+        # A public repository serves only the blobs its manifests name,
+        # not the other blobs of its project.
+        secret = os.urandom(100)
+        owner_bearer = {'Authorization': 'Bearer ' + owner['token'],
+                        'Content-Type': 'application/octet-stream'}
+        status, _, _ = self.oci.request(
+            'POST', '/v2/owned/private/blobs/uploads/?digest=%s'
+            % digest_of(secret), secret, owner_bearer)
+        self.assertEqual(201, status)
+        path = '/v2/owned/app/blobs/%s' % digest_of(secret)
+        self.assertEqual(200, self.oci.request('GET', path,
+                                               headers=owner_bearer)[0])
+        status, _, body = self.oci.request('GET', path, headers={
+            'Authorization': 'Bearer ' + other['token']})
+        self.assertEqual((404, 'BLOB_UNKNOWN'), (
+            status, json.loads(body)['errors'][0]['code']))
+        self.assertEqual(401, self.oci.request('GET', path)[0])
         self.assertEqual(TestClients.blobs_of(source),
                          TestClients.blobs_of(os.path.join(work, 'out')))
 

@@ -358,6 +358,31 @@ class TestProtocol(OCITest):
             'GET', '/v2/%s/manifests/%s' % (self.repo, digest_of(first)))
         self.assertEqual((200, first), (status, body))
 
+    def test_two_pushes_of_one_tag_at_once_one_wins_nothing_half_written(
+            self):
+        contents = []
+        for n in range(4):
+            self.push_blob(b'layer %d' % n)
+            contents.append(json.dumps({
+                'schemaVersion': 2, 'mediaType': MANIFEST,
+                'config': dict(self.push_blob(b'{}'), mediaType=EMPTY),
+                'layers': [descriptor(b'layer %d' % n)]}).encode())
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(lambda content: self.request(
+                'PUT', '/v2/%s/manifests/race' % self.repo, content,
+                {'Content-Type': MANIFEST})[0], contents))
+        self.assertEqual([201] * 4, statuses)
+        _, headers, body = self.request(
+            'GET', '/v2/%s/manifests/race' % self.repo)
+        self.assertIn(body, contents)
+        self.assertEqual(digest_of(body), headers['Docker-Content-Digest'])
+        for content in contents:
+            status, _, got = self.request(
+                'GET', '/v2/%s/manifests/%s' % (self.repo, digest_of(content)))
+            self.assertEqual((200, content), (status, got))
+        self.assertEqual(['race'], json.loads(self.request(
+            'GET', '/v2/%s/tags/list' % self.repo)[2])['tags'])
+
     def test_tags_list_is_lexical_and_honours_n_and_last(self):
         for tag in ('b', 'a', 'C', '1.0', 'a-2'):
             self.push_manifest(tag)
@@ -889,3 +914,63 @@ class TestKeystone(testtools.TestCase):
                              json.loads(answer)['errors'][0]['code'])
             self.assertIn('deactivated', json.loads(answer)['errors'][0][
                 'message'])
+
+    def test_a_repository_shared_with_a_project_is_pulled_by_it(self):
+        owner = self.keystone.new_project()
+        member = self.keystone.new_project()
+        data = os.urandom(1000)
+        status, _, _ = self.oci.request(
+            'POST', '/v2/shared/app/blobs/uploads/?digest=%s'
+            % digest_of(data), data,
+            {'Authorization': 'Bearer ' + owner['token'],
+             'Content-Type': 'application/octet-stream'})
+        self.assertEqual(201, status)
+        path = '/v2/shared/app/blobs/%s' % digest_of(data)
+        as_member = {'Authorization': 'Bearer ' + member['token']}
+        self.assertEqual(404, self.oci.request('GET', path,
+                                               headers=as_member)[0])
+        status, listed = self.artifacts.json(
+            'GET', '/v2/artifacts/oci_repositories?name=shared/app',
+            headers={'X-Auth-Token': owner['token']})
+        repo = '/v2/artifacts/oci_repositories/' + \
+            listed['artifacts'][0]['id']
+        for method, url, body, token in (
+                ('PATCH', repo, [{'op': 'replace', 'path': '/visibility',
+                                  'value': 'shared'}], owner['token']),
+                ('POST', repo + '/members',
+                 {'member': member['project_id']}, owner['token']),
+                ('PUT', repo + '/members/' + member['project_id'],
+                 {'status': 'accepted'}, member['token'])):
+            headers = {'X-Auth-Token': token}
+            if method == 'PATCH':
+                headers['Content-Type'] = ('application/openstack-images-'
+                                           'v2.1-json-patch')
+            status, answer = self.artifacts.json(method, url, body, headers)
+            self.assertEqual(200, status, answer)
+        # A blob of the repository's project that no manifest names is
+        # the owner's only; once a manifest names it, the member pulls it.
+        self.assertEqual(404, self.oci.request('GET', path,
+                                               headers=as_member)[0])
+        self.push_manifest_as(owner, 'shared/app', 'v1', data)
+        status, _, got = self.oci.request('GET', path, headers=as_member)
+        self.assertEqual((200, data), (status, got))
+        status, _, _ = self.oci.request(
+            'POST', '/v2/shared/app/blobs/uploads/', headers=as_member)
+        self.assertEqual(403, status)
+
+    def push_manifest_as(self, project, repo, tag, layer):
+        bearer = {'Authorization': 'Bearer ' + project['token']}
+        for blob in (b'{}', layer):
+            status, _, _ = self.oci.request(
+                'POST', '/v2/%s/blobs/uploads/?digest=%s'
+                % (repo, digest_of(blob)), blob,
+                dict(bearer, **{'Content-Type': 'application/octet-stream'}))
+            self.assertEqual(201, status)
+        content = json.dumps({
+            'schemaVersion': 2, 'mediaType': MANIFEST,
+            'config': descriptor(b'{}', EMPTY),
+            'layers': [descriptor(layer)]}).encode()
+        status, _, body = self.oci.request(
+            'PUT', '/v2/%s/manifests/%s' % (repo, tag), content,
+            dict(bearer, **{'Content-Type': MANIFEST}))
+        self.assertEqual(201, status, body)

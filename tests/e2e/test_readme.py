@@ -61,20 +61,28 @@ class TestReadmeOCI(test_oci.OCITest):
             '127.0.0.1:9292', '127.0.0.1:%d' % self.artifacts.port).replace(
             '.venv/bin/python', sys.executable)
         work = tempfile.mkdtemp(dir=self.root)
+        env = dict(os.environ, PATH=base.BIN + os.pathsep +
+                   os.environ.get('PATH', ''))   # openstack, as installed
         for _ in range(2):  # it runs again over what it left
             result = subprocess.run(['bash', '-euo', 'pipefail', '-c',
                                      script], capture_output=True,
-                                    text=True, timeout=120, cwd=work)
+                                    text=True, timeout=120, cwd=work,
+                                    env=env)
             self.assertEqual(0, result.returncode,
                              result.stdout[-2000:] + result.stderr[-2000:])
-        # skopeo list-tags' JSON first, curl's last (skopeo copy's
-        # progress between).
+        # skopeo list-tags' JSON first, then skopeo copy's progress, then
+        # curl's and the client's.
         tags, _end = json.JSONDecoder().raw_decode(result.stdout)
         self.assertEqual(['v1'], tags['Tags'])
-        listed = json.loads(result.stdout.strip().splitlines()[-1])
+        # curl's JSON ends with no newline: the client's line follows it.
+        listed, end = json.JSONDecoder().raw_decode(
+            result.stdout.strip().splitlines()[-1])
+        version = result.stdout.strip().splitlines()[-1][end:]
         self.assertEqual({'v1'}, set(listed['artifacts'][0]['tagged']))
         status, headers, body = self.request(
             'GET', '/v2/demo/hello/manifests/v1')
+        self.assertEqual('0.0.0+' + headers['Docker-Content-Digest'].replace(
+            ':', '.'), version)
         manifest = json.loads(body)
         with open(os.path.join(work, 'hello-copy', 'blobs', 'sha256',
                                manifest['layers'][0]['digest'].split(

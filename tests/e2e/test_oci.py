@@ -143,6 +143,9 @@ class OCITest(testtools.TestCase):
 class TestProtocol(OCITest):
     """The rules of the specification, one by one."""
 
+    # Notifications go to glance-api's log (oslo.messaging's log driver).
+    extra = '\n[oslo_messaging_notifications]\ndriver = log\n'
+
     def test_v2_answers_200_with_the_api_version(self):
         status, headers, body = self.request('GET', '/v2/')
         self.assertEqual(200, status)
@@ -171,6 +174,27 @@ class TestProtocol(OCITest):
             'GET', '/v2/%s/blobs/%s' % (self.repo, digest),
             headers={'Range': 'bytes=10-19'})
         self.assertEqual((206, data[10:20]), (status, body))
+
+    def test_a_push_sends_the_catalogs_notifications(self):
+        content = self.push_manifest('v1', [b'notified layer'])
+        manifest = digest_of(content)
+        layer = digest_of(b'notified layer')
+
+        def sent():
+            with open(os.path.join(self.oci.root, 'glance-api.log'),
+                      errors='replace') as f:
+                return [line for line in f
+                        if 'oslo.messaging.notification.artifact.' in line]
+
+        def seen(event, text):
+            return any('artifact.' + event + ' ' in line and text in line
+                       for line in sent())
+
+        base.wait_for(lambda: seen('activate', manifest), 30)
+        for event, text in (('create', manifest), ('upload', manifest),
+                            ('activate', manifest), ('create', layer),
+                            ('upload', layer), ('activate', layer)):
+            self.assertTrue(seen(event, text), (event, text))
 
     def test_blob_with_another_digest_is_refused_and_nothing_is_kept(self):
         data = os.urandom(5000)

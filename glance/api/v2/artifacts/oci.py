@@ -145,19 +145,19 @@ def start_upload(api, req, name):
     source, mounted = req.GET.get('from'), req.GET.get('mount')
     if mounted is not None and source is not None:
         if oci.mount(req.context, api.types, name, mounted, source):
-            return _created(req, name, mounted)
+            return _created(name, mounted)
     elif digest is not None:
         oci.put_blob(req.context, api.types, name, digest,
                      req.body_file, _length(req))
-        return _created(req, name, digest)
+        return _created(name, digest)
     _no_body(req)
     session = oci.start_upload(req.context, api.types, name)
-    return _accepted(req, name, session, 0)
+    return _accepted(name, session, 0)
 
 
 def upload_status(api, req, name, session):
     received = oci.upload_status(req.context, api.types, name, session)
-    response = _accepted(req, name, session, received)
+    response = _accepted(name, session, received)
     response.status = 204
     return response
 
@@ -166,7 +166,7 @@ def upload_chunk(api, req, name, session):
     start = _content_range(req)
     received = oci.upload_chunk(req.context, api.types, name, session,
                                 req.body_file, _length(req), start)
-    return _accepted(req, name, session, received)
+    return _accepted(name, session, received)
 
 
 def finish_upload(api, req, name, session):
@@ -176,7 +176,7 @@ def finish_upload(api, req, name, session):
                                 'naming the digest of its data.')
     oci.finish_upload(req.context, api.types, name, session, digest,
                       req.body_file, _length(req))
-    return _created(req, name, digest)
+    return _created(name, digest)
 
 
 def cancel_upload(api, req, name, session):
@@ -203,7 +203,7 @@ def put_manifest(api, req, name, reference):
         media_type = media_type.split(';')[0].strip()
     digest, parsed = oci.put_manifest(req.context, api.types, name,
                                       reference, content, media_type)
-    response = _created(req, name, digest, kind='manifests')
+    response = _created(name, digest, kind='manifests')
     if parsed['subject'] is not None:
         response.headers['OCI-Subject'] = parsed['subject']['digest']
     return response
@@ -280,7 +280,7 @@ def _json(value, status=200):
     return response
 
 
-def _created(req, name, digest, kind='blobs'):
+def _created(name, digest, kind='blobs'):
     response = webob.Response(status=201)
     response.headers['Location'] = '/v2/%s/%s/%s' % (name, kind, digest)
     response.headers[DIGEST_HEADER] = digest
@@ -288,7 +288,7 @@ def _created(req, name, digest, kind='blobs'):
     return response
 
 
-def _accepted(req, name, session, received):
+def _accepted(name, session, received):
     response = webob.Response(status=202)
     response.headers['Location'] = '/v2/%s/blobs/uploads/%s' % (
         name, session)

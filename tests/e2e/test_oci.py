@@ -50,25 +50,37 @@ class OCITest(testtools.TestCase):
     for the test class."""
 
     oci = artifacts = None
+    #: The paste flavors of the OCI glance-api and of the other one, and
+    #: the data API mode (None: GA_TEST_DATA_API's).
+    flavor, api_flavor, mode = 'oci', '', None
     #: More glance-api.conf of both servers.
     extra = ''
+
+    @classmethod
+    def more_config(cls, server):
+        """More glance-api.conf of ``server``, written before it starts."""
+        return ''
 
     @classmethod
     def setUpClass(cls):
         super(OCITest, cls).setUpClass()
         cls.root, cls.cleanup = base.make_tempdir('ga-e2e-oci-')
         try:
-            cls.oci = server_mod.Server(os.path.join(cls.root, 'oci'),
-                                        flavor='oci', types=OCI_TYPES,
-                                        workers=1, extra=cls.extra)
+            cls.oci = server_mod.Server(
+                os.path.join(cls.root, 'oci'), flavor=cls.flavor,
+                types=OCI_TYPES, workers=1, extra=cls.extra, mode=cls.mode)
             cls.oci.sync()
-            cls.oci.start()
             cls.artifacts = server_mod.Server(
-                os.path.join(cls.root, 'api'), types=OCI_TYPES, workers=1,
+                os.path.join(cls.root, 'api'), flavor=cls.api_flavor,
+                types=OCI_TYPES, workers=1, extra=cls.extra, mode=cls.mode,
                 database=cls.oci.artifacts_database,
-                s3_bucket=cls.oci.bucket, extra=cls.extra)
-            cls.artifacts.start()
-        except databases.Unavailable as e:
+                s3_bucket=cls.oci.bucket)
+            for server in (cls.oci, cls.artifacts):
+                with open(os.path.join(server.confdir, 'glance-api.conf'),
+                          'a') as f:
+                    f.write(cls.more_config(server))
+                server.start()
+        except (databases.Unavailable, keystone.Unavailable) as e:
             cls.tearDownClass()
             base.unavailable(e)
         except BaseException:
@@ -672,54 +684,28 @@ class TestClients(OCITest):
                          client.get_tags(target))
 
 
-class TestKeystone(testtools.TestCase):
+class TestKeystone(OCITest):
     """Flavor keystone+oci with the tests' Keystone: a challenge for
     requests without credentials, the token endpoint for application
     credentials and passwords, the project of the credential owning what
     it pushes, and anonymous pulls of public repositories."""
 
-    oci = artifacts = None
+    flavor, api_flavor, mode = 'keystone+oci', 'keystone', 'sqlalchemy'
 
     @classmethod
     def setUpClass(cls):
-        super(TestKeystone, cls).setUpClass()
         keystone.start_in_background()
-        cls.root, cls.cleanup = base.make_tempdir('ga-e2e-oci-ks-')
-        try:
-            cls.oci = server_mod.Server(
-                os.path.join(cls.root, 'oci'), flavor='keystone+oci',
-                types=OCI_TYPES, workers=1, mode='sqlalchemy')
-            cls.oci.sync()
-            cls.artifacts = server_mod.Server(
-                os.path.join(cls.root, 'api'), flavor='keystone',
-                types=OCI_TYPES, workers=1, mode='sqlalchemy',
-                database=cls.oci.artifacts_database,
-                s3_bucket=cls.oci.bucket)
-            cls.keystone = keystone.get()
-            for server, more in ((cls.oci, '\n[DEFAULT]\n'
-                                 'allow_anonymous_access = True\n'),
-                                 (cls.artifacts, '')):
-                with open(os.path.join(server.confdir, 'glance-api.conf'),
-                          'a') as f:
-                    f.write(cls.keystone.authtoken_options() +
-                            cls.keystone.limit_options() +
-                            '\n[artifacts]\nuse_keystone_limits = true\n' +
-                            more)
-                server.start()
-        except (databases.Unavailable, keystone.Unavailable) as e:
-            cls.tearDownClass()
-            base.unavailable(e)
-        except BaseException:
-            cls.tearDownClass()
-            raise
+        super(TestKeystone, cls).setUpClass()
 
     @classmethod
-    def tearDownClass(cls):
-        for server in (cls.oci, cls.artifacts):
-            if server is not None:
-                server.stop()
-        cls.cleanup()
-        super(TestKeystone, cls).tearDownClass()
+    def more_config(cls, server):
+        cls.keystone = keystone.get()
+        # Quotas on; anonymous pulls on the OCI listener.
+        return (cls.keystone.authtoken_options() +
+                cls.keystone.limit_options() +
+                '\n[artifacts]\nuse_keystone_limits = true\n' +
+                ('\n[DEFAULT]\nallow_anonymous_access = True\n'
+                 if server is cls.oci else ''))
 
     def setUp(self):
         super(TestKeystone, self).setUp()

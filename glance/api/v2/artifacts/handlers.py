@@ -413,15 +413,25 @@ def download_blob(api, req, type_name, artifact_id, blob, key=None):
                         % (req.headers['Range'][:64], size),
             headers=[('Content-Range', 'bytes */%d' % size)])
     if part is None:
-        start, end, status = 0, size, 200
         headers['Content-MD5'] = row['checksum']
+    return blob_response(req, artifact, row, part, headers)
+
+
+def blob_response(req, artifact, row, part, headers):
+    """The response with a blob row's data, whole (200) or the bytes
+    [start, end) of ``part`` (206), with ``headers``; no data is read for
+    HEAD."""
+    size = row['size']
+    if part is None:
+        start, end, status = 0, size, 200
     else:
         (start, end), status = part, 206
         headers['Content-Range'] = 'bytes %d-%d/%d' % (start, end - 1, size)
     response = webob.Response(status=status)
-    response.app_iter = blobs.read(req.context, artifact, row, part,
-                                   req.remote_addr,
-                                   edge.file_sender(req.environ))
+    if req.method != 'HEAD':
+        response.app_iter = blobs.read(req.context, artifact, row, part,
+                                       req.remote_addr,
+                                       edge.file_sender(req.environ))
     # Setting app_iter resets the headers that describe the body.
     response.headers.update(headers)
     response.headers['Content-Length'] = str(end - start)

@@ -29,9 +29,9 @@ import webob.dec
 import webob.exc
 
 from glance.api.v2.artifacts import edge
+from glance.api.v2.artifacts import handlers
 from glance.api.v2.artifacts import ranges
 from glance.api.v2.artifacts import router
-from glance.artifacts import blobs
 from glance.artifacts import catalog
 from glance.artifacts import exception
 from glance.artifacts import gc
@@ -120,19 +120,7 @@ def get_blob(api, req, name, digest):
                               'The range %r lies outside the blob (%d '
                               'bytes).' % (req.headers['Range'][:64], size),
                               headers=[('Content-Range', 'bytes */%d' % size)])
-    if part is None:
-        (start, end), status = (0, size), 200
-    else:
-        (start, end), status = part, 206
-        headers['Content-Range'] = 'bytes %d-%d/%d' % (start, end - 1, size)
-    response = webob.Response(status=status)
-    if req.method == 'GET':
-        response.app_iter = blobs.read(req.context, artifact, row, part,
-                                       req.remote_addr,
-                                       edge.file_sender(req.environ))
-    response.headers.update(headers)
-    response.headers['Content-Length'] = str(end - start)
-    return response
+    return handlers.blob_response(req, artifact, row, part, headers)
 
 
 def delete_blob(api, req, name, digest):

@@ -636,6 +636,18 @@ class TestClients(OCITest):
             [skopeo(), 'list-tags', '--tls-verify=false',
              'docker://' + target], check=True, capture_output=True).stdout
         self.assertEqual(['1.0'], json.loads(listed)['Tags'])
+        # skopeo delete deletes the manifest the tag names, by digest.
+        subprocess.run([skopeo(), 'delete', '--tls-verify=false',
+                        'docker://%s:1.0' % target], check=True,
+                       capture_output=True)
+        listed = subprocess.run(
+            [skopeo(), 'list-tags', '--tls-verify=false',
+             'docker://' + target], check=True, capture_output=True).stdout
+        self.assertEqual([], json.loads(listed)['Tags'])
+        with open(os.path.join(source, 'index.json')) as f:
+            index = json.load(f)['manifests'][0]['digest']
+        self.assertError(404, 'MANIFEST_UNKNOWN', self.request(
+            'GET', '/v2/%s/manifests/%s' % (self.repo, index)))
 
     @staticmethod
     def blobs_of(layout):

@@ -303,9 +303,9 @@ def repository_to_push(context, types, name):
     """The caller's project's repository of that name, created at its
     first push; Denied when another project holds that name."""
     check_name(name)
-    for attempt in range(2):
-        theirs = [v for v in _list(catalog.admin_context(), types,
-                                   REPOSITORY_TYPE, name=name)]
+    for _attempt in range(2):
+        theirs = _list(catalog.admin_context(), types, REPOSITORY_TYPE,
+                       name=name)
         own = [v for v in theirs if _own(context, v)]
         if own:
             _check_not_deactivated(context, own[0])

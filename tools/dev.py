@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Development helper: the README's quick start.
 
-    python3 tools/dev.py serve   # glance-api with artifacts on 127.0.0.1:9292
+    python3 tools/dev.py serve   # artifacts on 127.0.0.1:9292, OCI on :9494
     python3 tools/dev.py test    # the whole test suite
 
 Both create .venv (once) with Glance and glance-artifacts installed from
 this checkout. ``serve`` writes a development configuration into .dev/
 (SQLite file, filesystem store, no auth), migrates Glance's and our tables,
 and runs ``glance.wsgi.api:application`` under gunicorn (or uWSGI, with
-``serve --server uwsgi``). Give --no-venv to use the running interpreter's
-environment (tox does).
+``serve --server uwsgi``), twice: with /v2/artifacts and images, and with
+the OCI distribution API (flavor oci). Give --no-venv to use the running
+interpreter's environment (tox does).
 """
 
 import argparse

@@ -33,6 +33,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -102,7 +103,6 @@ def digest_of(path):
 
 def pull_all(port, paths):
     """Seconds to GET each path in turn over one connection."""
-    import time
     conn = http.client.HTTPConnection('127.0.0.1', port, timeout=60)
     started = time.monotonic()
     try:
@@ -117,11 +117,10 @@ def pull_all(port, paths):
     return time.monotonic() - started
 
 
-def small_sets(base, oci_base, oci_port, count):
+def small_sets(base, oci_port, count):
     """(OCI paths, artifact paths) of ``count`` blobs of 1 KiB each."""
     oci_paths, artifact_paths = [], []
-    host, port = '127.0.0.1', oci_port
-    conn = http.client.HTTPConnection(host, port, timeout=60)
+    conn = http.client.HTTPConnection('127.0.0.1', oci_port, timeout=60)
     try:
         for n in range(count):
             data = os.urandom(1024)
@@ -222,7 +221,7 @@ def main():
             print('round %d: ' % (n + 1) + ', '.join(
                 '%s %.0f' % (k, v[-1]) for k, v in results.items()),
                 flush=True)
-        oci_paths, artifact_paths = small_sets(base, oci_base, ports[1],
+        oci_paths, artifact_paths = small_sets(base, ports[1],
                                                args.small)
         small_oci = args.small / pull_all(ports[1], oci_paths)
         small_artifacts = args.small / pull_all(ports[0], artifact_paths)

@@ -512,7 +512,7 @@ def finish_upload(context, types, name, session_id, digest, body, size):
     reader = _Chunks(rows, body)
     whole = None if size is None else sum(r['size'] for r in rows) + size
     blob = _put_blob(context, types, digest, reader, whole)
-    cancel_upload(context, types, name, session_id)
+    catalog.delete(context, types[UPLOAD_TYPE], session_id, types)
     return blob
 
 
